@@ -1,0 +1,73 @@
+"""agcloud-magic: AGCloud's Responses API in Jupyter.
+
+``%load_ext agcloud_magic`` registers ``%%respond``, ``%respond`` and ``%agcloud``.  From Python:
+``respond(input, **params)``, ``await arespond(...)``, ``Client``, ``summarize(df)``, ``Panel()``.
+
+Nothing heavy is imported here: httpx, pandas and ipywidgets load on first use, so loading the
+extension costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it, imported on first access (PEP 562).
+_LAZY = {
+    "respond": "api",
+    "arespond": "api",
+    "Client": "client",
+    "Result": "result",
+    "Settings": "config",
+    "RetryPolicy": "retry",
+    "AGCloudError": "errors",
+    "Conversation": "conversation",
+    "summarize": "dataframes",
+    "to_model_text": "dataframes",
+    "Panel": "panel",
+    "serve": "standin",
+    "StandinServer": "standin",
+}
+
+__all__ = [*sorted(_LAZY), "load_ipython_extension", "unload_ipython_extension"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import arespond, respond
+    from .client import Client
+    from .config import Settings
+    from .conversation import Conversation
+    from .dataframes import summarize, to_model_text
+    from .errors import AGCloudError
+    from .panel import Panel
+    from .result import Result
+    from .retry import RetryPolicy
+    from .standin import StandinServer, serve
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agcloud_magic' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics on ``ipython`` (``%load_ext agcloud_magic``)."""
+    from .extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Stop background work started by the extension (``%unload_ext agcloud_magic``)."""
+    from .extension import unload
+
+    unload(ipython)

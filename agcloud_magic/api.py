@@ -1,0 +1,81 @@
+"""The Python face: ``respond()`` and ``arespond()`` mirror the ``%%respond`` magic."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .config import Settings
+from .result import Result
+from .runner import get_runner
+
+if TYPE_CHECKING:  # httpx loads with the client, on the first request, not at %load_ext
+    from .client import Client
+
+EventCallback = Callable[[dict[str, Any]], None]
+
+# Request fields respond() names explicitly; any other keyword passes through to the body.
+_FIELDS = (
+    "model", "instructions", "max_output_tokens", "temperature", "top_p", "stream", "tools",
+    "tool_choice", "reasoning", "previous_response_id", "truncation",
+)
+
+_CLIENTS: dict[Settings, Client] = {}
+
+
+def default_client(settings: Settings | None = None) -> Client:
+    """A client for ``settings`` (default: the environment, read now), reused across calls."""
+    from .client import Client
+
+    settings = settings or Settings.from_env()
+    client = _CLIENTS.get(settings)
+    if client is None:
+        client = _CLIENTS[settings] = Client(settings)
+    return client
+
+
+def request_body(input: Any, **params: Any) -> dict[str, Any]:
+    """The JSON body for ``input`` and request fields; ``None`` values are left out.
+
+    ``input`` is a string, a list of input items, or one message dict.  Streaming is on unless
+    ``stream=False``.
+    """
+    if isinstance(input, dict):
+        input = [input]
+    body: dict[str, Any] = {"input": input}
+    for key, value in params.items():
+        if value is not None:
+            body[key] = value
+    body.setdefault("stream", True)
+    return body
+
+
+def respond(
+    input: Any,
+    *,
+    client: Client | None = None,
+    on_event: EventCallback | None = None,
+    **params: Any,
+) -> Result:
+    """Send ``input`` to the Responses API and return the :class:`Result`.
+
+    Keywords are request fields (``model``, ``instructions``, ``max_output_tokens``,
+    ``temperature``, ``top_p``, ``stream``, ``tools``, ``tool_choice``, ``reasoning``,
+    ``previous_response_id``, ``truncation``, and any other field of the API).
+    """
+    return (client or default_client()).create(request_body(input, **params), on_event=on_event)
+
+
+async def arespond(
+    input: Any,
+    *,
+    client: Client | None = None,
+    on_event: EventCallback | None = None,
+    **params: Any,
+) -> Result:
+    """Awaitable :func:`respond`: runs on the package's private loop, so the caller's loop
+    (the kernel's, patched by nest-asyncio or not) is never blocked or re-entered."""
+    client = client or default_client()
+    future = get_runner().submit(client.acreate(request_body(input, **params), on_event=on_event))
+    return await asyncio.wrap_future(future)

@@ -1,0 +1,160 @@
+"""One turn of a conversation as a small state machine. Pure (no I/O).
+
+Both faces (the blocking magic and the non-blocking panel) drive the same steps, so the rules
+live here once: which response to chain onto, what body to send (instructions resent on every
+request; tools resent on every round), when the tool loop continues, and what gets recorded.
+
+Driver loop::
+
+    exchange = Exchange(conversation, ask, model=...)
+    body = exchange.first_body()
+    while body is not None:
+        result = <send body, streaming>
+        calls = exchange.on_result(result)       # function calls still to answer, or []
+        outputs = <run calls>  if calls else []
+        body = exchange.next_body(outputs)       # None when the turn is over
+    turn = exchange.record()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conversation import Conversation, Thread, Turn
+from .errors import ToolError
+from .result import Result
+
+# Request fields an Ask may carry straight into the body.
+BODY_FIELDS = (
+    "model", "instructions", "max_output_tokens", "temperature", "top_p", "stream",
+    "tool_choice", "reasoning", "truncation", "parallel_tool_calls", "text", "metadata",
+    "store", "include",
+)
+
+
+@dataclass
+class Ask:
+    """Everything one request needs, whichever face it came from."""
+
+    text: str
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    role: str = "user"
+    fields: dict[str, Any] = field(default_factory=dict)
+    thread: str | None = None
+    new: bool = False
+    continue_id: str | None = None
+    cell_id: str | None = None
+    tools: Any = None  # a ToolRegistry (agcloud_magic.tools) or None
+    max_rounds: int = 8
+    source: str = "magic"
+
+    def input(self) -> Any:
+        """The request's ``input``: a bare string when that says it all, else one message."""
+        if not self.parts and self.role == "user":
+            return self.text
+        content: list[dict[str, Any]] = []
+        if self.text:
+            content.append({"type": "input_text", "text": self.text})
+        content.extend(self.parts)
+        return [{"type": "message", "role": self.role, "content": content}]
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    """The first words of ``text`` on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class Exchange:
+    """The steps of one turn: first body, tool rounds, record."""
+
+    def __init__(self, conversation: Conversation, ask: Ask) -> None:
+        self.conversation = conversation
+        self.ask = ask
+        if ask.thread:
+            conversation.select(ask.thread)
+        self.thread: Thread = conversation.thread()
+        # Nothing changes until record(): a failed request leaves the thread as it was, and a
+        # turn with --new simply has no parent (it becomes the head of a fresh path).
+        if ask.new:
+            self.parent_id: str | None = None
+        elif ask.continue_id:
+            self.parent_id = ask.continue_id
+        else:
+            self.parent_id = self.thread.parent_for(ask.cell_id)
+        instructions = ask.fields.get("instructions")
+        # The API does not inherit instructions through previous_response_id: remember them
+        # per thread and resend them on every turn.
+        if instructions is None and not ask.new:
+            instructions = self.thread.instructions
+        self.instructions = instructions
+        self.rounds: list[Result] = []
+        self.last: Result | None = None
+
+    def _base(self) -> dict[str, Any]:
+        body = {k: v for k, v in self.ask.fields.items() if k in BODY_FIELDS and v is not None}
+        if self.instructions:
+            body["instructions"] = self.instructions
+        if self.ask.tools is not None:
+            specs = self.ask.tools.specs()
+            if specs:
+                body["tools"] = specs
+        body.setdefault("stream", True)
+        return body
+
+    def first_body(self) -> dict[str, Any]:
+        """The body of the turn's first request."""
+        body = self._base()
+        body["input"] = self.ask.input()
+        if self.parent_id:
+            body["previous_response_id"] = self.parent_id
+        return body
+
+    def on_result(self, result: Result) -> list[dict[str, Any]]:
+        """Take a finished response; return the function calls that still need answers."""
+        self.rounds.append(result)
+        self.last = result
+        calls = result.function_calls
+        if not calls or self.ask.tools is None or not self.ask.tools.has_functions():
+            return []
+        if len(self.rounds) > self.ask.max_rounds:
+            raise ToolError(
+                f"Stopped after {self.ask.max_rounds} tool rounds without a final answer: raise "
+                "--max-rounds, or ask more narrowly.",
+                partial=result,
+            )
+        return calls
+
+    def next_body(self, outputs: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The follow-up body carrying tool ``outputs``, or ``None`` when the turn is over."""
+        if not outputs or self.last is None:
+            return None
+        body = self._base()
+        body.pop("tool_choice", None)  # a forced choice would loop forever
+        body["input"] = outputs
+        body["previous_response_id"] = self.last.id
+        return body
+
+    def record(self) -> Turn | None:
+        """Record the finished turn in its thread (it becomes the head)."""
+        final = self.last
+        if final is None or not final.id:
+            return None
+        earlier = self.rounds[:-1]
+        turn = Turn(
+            response_id=final.id,
+            parent_id=self.parent_id,
+            cell_id=self.ask.cell_id,
+            model=final.model,
+            prompt=excerpt(self.ask.text),
+            answer=excerpt(final.text),
+            usage=final.usage,
+            status=final.status,
+            source=self.ask.source,
+            rounds=[r.id for r in earlier if r.id],
+            round_usage=[r.usage for r in earlier if r.usage],
+        )
+        self.thread.instructions = self.instructions
+        self.thread.record(turn)
+        return turn

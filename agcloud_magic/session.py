@@ -1,0 +1,183 @@
+"""The one service both faces call: an Ask in, a rendered, recorded answer out.
+
+The magic calls :meth:`Session.run`, which blocks its own cell: the request runs on the private
+loop thread, events come back through a queue, and the main thread renders them (so display
+messages always belong to the executing cell) and runs tools (user functions run where user code
+runs).  The panel calls :meth:`Session.arun` on the loop thread and renders through a sink of
+its own.  Both drive the same :class:`~agcloud_magic.exchange.Exchange`.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from . import events as ev
+from .api import default_client
+from .config import Settings
+from .conversation import Conversation
+from .errors import AGCloudError, IncompleteResponseError, RequestInterrupted
+from .exchange import Ask, Exchange
+from .result import Result
+from .runner import cancel_and_wait, get_runner
+
+# Events the faces show while a response streams; the rest only feed the accumulator.
+SHOWN_EVENTS = frozenset({ev.TEXT_DELTA, ev.REFUSAL_DELTA, ev.SUMMARY_DELTA})
+_DONE = object()
+
+
+class Sink(Protocol):
+    """What a face renders into (the notebook/terminal renderers and the panel satisfy it)."""
+
+    def append(self, delta: str) -> None: ...
+    def reasoning(self, delta: str) -> None: ...
+    def tool_call(self, name: str, arguments: str, result: str | None) -> None: ...
+
+
+def show_event(event: ev.Event, sink: Sink) -> None:
+    """Pass one streamed event to ``sink``."""
+    kind = event.get("type")
+    if kind == ev.TEXT_DELTA or kind == ev.REFUSAL_DELTA:
+        sink.append(event.get("delta") or "")
+    elif kind == ev.SUMMARY_DELTA:
+        sink.reasoning(event.get("delta") or "")
+
+
+class Session:
+    """Settings + conversation + client: runs asks for the magics and the panel."""
+
+    def __init__(self, settings: Callable[[], Settings]) -> None:
+        self._settings = settings
+        self.conversation = Conversation()
+        self.last: Result | None = None
+
+    def settings(self) -> Settings:
+        """The settings in force now (traits, login, environment)."""
+        return self._settings()
+
+    def client(self, model: str | None = None) -> Any:
+        """The client for the current settings (connections are reused)."""
+        return default_client(self.settings())
+
+    def preview(self, ask: Ask) -> dict[str, Any]:
+        """The first request body ``ask`` would send (nothing is sent or recorded)."""
+        body = Exchange(_Scratch(self.conversation), ask).first_body()
+        body.setdefault("model", self.settings().model)
+        return body
+
+    # -- blocking face (magics) --------------------------------------------------------
+
+    def run(self, ask: Ask, renderer: Any) -> Result:
+        """Run ``ask`` to the end, rendering as it streams; the caller's thread blocks.
+
+        Expected failures raise :class:`AGCloudError` subclasses with ``partial`` set; an
+        interrupt raises :class:`RequestInterrupted`.  The thread's head moves only on success
+        (a response cut by ``max_output_tokens`` counts: it exists on the server).
+        """
+        settings = self.settings()
+        settings.require_key()
+        settings.checked_base_url()
+        exchange = Exchange(self.conversation, ask)
+        client = default_client(settings)
+        body: dict[str, Any] | None = exchange.first_body()
+        incomplete: IncompleteResponseError | None = None
+        while body is not None:
+            try:
+                result = self._stream(client, body, renderer)
+            except IncompleteResponseError as exc:
+                result, incomplete = exc.partial, exc
+            calls = exchange.on_result(result)
+            outputs = []
+            for run in ask.tools.run_all(calls) if calls else ():
+                renderer.tool_call(run.name, run.arguments, run.preview)
+                outputs.append(run.output_item)
+            body = exchange.next_body(outputs)
+        exchange.record()
+        self.last = exchange.last
+        if incomplete is not None:
+            raise incomplete
+        return exchange.last  # type: ignore[return-value]
+
+    def _stream(self, client: Any, body: dict[str, Any], renderer: Any) -> Result:
+        """One request on the loop thread; render its events here as they come."""
+        events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        def on_event(event: ev.Event) -> None:
+            if event.get("type") in SHOWN_EVENTS:
+                events.put(event)
+
+        future = get_runner().submit(client.acreate(body, on_event=on_event))
+        future.add_done_callback(lambda _f: events.put(_DONE))
+        shown: list[str] = []
+        try:
+            while True:
+                due = renderer.next_due()
+                try:
+                    # Poll at least every 0.2 s so Ctrl-C is seen even where a blocking get
+                    # would not be interrupted.
+                    item = events.get(timeout=0.2 if due is None else min(due, 0.2))
+                except queue.Empty:
+                    renderer.flush()
+                    continue
+                if item is _DONE:
+                    break
+                show_event(item, renderer)
+                if item.get("type") == ev.TEXT_DELTA:
+                    shown.append(item.get("delta") or "")
+            renderer.flush()
+            return future.result()
+        except KeyboardInterrupt:
+            cancel_and_wait(future)
+            raise RequestInterrupted(
+                "Interrupted: the request was cancelled; the partial answer is kept and the "
+                "conversation is unchanged.",
+                partial=Result(text="".join(shown), status="interrupted"),
+            ) from None
+
+    # -- non-blocking face (panel) -----------------------------------------------------
+
+    async def arun(self, ask: Ask, sink: Sink) -> Result:
+        """Run ``ask`` on the loop thread, feeding ``sink`` from there (for the panel)."""
+        settings = self.settings()
+        settings.require_key()
+        settings.checked_base_url()
+        exchange = Exchange(self.conversation, ask)
+        client = default_client(settings)
+        body: dict[str, Any] | None = exchange.first_body()
+        incomplete: IncompleteResponseError | None = None
+
+        def on_event(event: ev.Event) -> None:
+            if event.get("type") in SHOWN_EVENTS:
+                show_event(event, sink)
+
+        while body is not None:
+            try:
+                result = await client.acreate(body, on_event=on_event)
+            except IncompleteResponseError as exc:
+                result, incomplete = exc.partial, exc
+            calls = exchange.on_result(result)
+            outputs = []
+            for run in ask.tools.run_all(calls) if calls else ():
+                sink.tool_call(run.name, run.arguments, run.preview)
+                outputs.append(run.output_item)
+            body = exchange.next_body(outputs)
+        exchange.record()
+        self.last = exchange.last
+        if incomplete is not None:
+            raise incomplete
+        return exchange.last  # type: ignore[return-value]
+
+
+class _Scratch(Conversation):
+    """A throw-away view of a conversation for previews: reads it, never changes it."""
+
+    def __init__(self, real: Conversation) -> None:
+        import copy
+
+        super().__init__()
+        self.threads = copy.deepcopy(real.threads)
+        self.current = real.current
+
+
+__all__ = ["AGCloudError", "Ask", "Session", "Sink", "show_event"]
