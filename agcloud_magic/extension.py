@@ -30,6 +30,24 @@ def _register_accessor_when_pandas_loads(ipython: Any) -> None:
         ipython.events.register("post_run_cell", check)
 
 
+def protect_questions(lines: list[str]) -> list[str]:
+    """Keep ``%respond What is X?`` a question for the model, not IPython's ``X?`` help.
+
+    IPython reads a line ending in ``?`` as a request for help on the last name.  For a
+    ``%respond`` line with a prompt, write the call out as Python before that rule sees it
+    (``%respond?`` alone still shows the help).
+    """
+    out = []
+    for line in lines:
+        stripped = line.strip()
+        indent = line[: len(line) - len(line.lstrip())]
+        if stripped.startswith("%respond ") and stripped.endswith("?"):
+            argument = stripped[len("%respond ") :]
+            line = f"{indent}get_ipython().run_line_magic('respond', {argument!r})\n"
+        out.append(line)
+    return out
+
+
 def load(ipython: Any) -> None:
     """Register the magics and the cell-id hook on ``ipython``."""
     from .magics import RespondMagics
@@ -39,6 +57,7 @@ def load(ipython: Any) -> None:
     magics = RespondMagics(shell=ipython)
     ipython.register_magics(magics)
     ipython.events.register("pre_run_cell", magics.pre_run_cell)
+    ipython.input_transformers_cleanup.append(protect_questions)
     _register_accessor_when_pandas_loads(ipython)
 
 
@@ -54,6 +73,8 @@ def unload(ipython: Any) -> None:
     if magics.offline is not None:
         magics.offline.stop()
         magics.offline = None
+    if protect_questions in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(protect_questions)
     ipython.magics_manager.registry.pop("RespondMagics", None)
     from .runner import get_runner
 

@@ -9,11 +9,12 @@ traceback), failures after sending as an error line under the partial answer.
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import magic_arguments, parse_argstring
+from IPython.core.magic_arguments import magic_arguments
 from traitlets import Bool, Float, Int, Unicode
 
 from .config import Settings
@@ -97,13 +98,17 @@ class RespondMagics(Magics):
             raise UsageError(str(exc)) from None
 
     def _parse(self, line: str, cell: str | None) -> tuple[Any, str]:
-        if cell is not None:
-            return parse_argstring(self.respond, line), cell
         parser = self.respond.parser
-        flags = {o for a in parser._actions if a.nargs == 0 for o in a.option_strings}
-        values = {o for a in parser._actions if a.nargs != 0 for o in a.option_strings}
-        options, text = split_line(line, values, flags)
-        return parse_argstring(self.respond, options), text
+        if cell is None:
+            flags = {o for a in parser._actions if a.nargs == 0 for o in a.option_strings}
+            values = {o for a in parser._actions if a.nargs != 0 for o in a.option_strings}
+            line, cell = split_line(line, values, flags)
+        try:
+            # POSIX quoting, so --instructions 'Be brief.' arrives without its quotes.
+            argv = shlex.split(line, posix=True)
+        except ValueError as exc:
+            raise ConfigError(f"Cannot read the options ({exc}): check the quotes.") from None
+        return parser.parse_args(argv), cell
 
     def _respond(self, line: str, cell: str | None) -> None:
         from .inputs import build_ask
