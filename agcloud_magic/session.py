@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from . import events as ev
-from .api import default_client
 from .config import Settings
 from .conversation import Conversation
 from .errors import AGCloudError, IncompleteResponseError, RequestInterrupted
 from .exchange import Ask, Exchange
 from .result import Result
-from .runner import cancel_and_wait, get_runner
+
+# api (asyncio, then httpx) and runner load on the first request, not at %load_ext.
 
 # Events the faces show while a response streams; the rest only feed the accumulator.
 SHOWN_EVENTS = frozenset({ev.TEXT_DELTA, ev.REFUSAL_DELTA, ev.SUMMARY_DELTA})
@@ -56,10 +56,6 @@ class Session:
         """The settings in force now (traits, login, environment)."""
         return self._settings()
 
-    def client(self, model: str | None = None) -> Any:
-        """The client for the current settings (connections are reused)."""
-        return default_client(self.settings())
-
     def preview(self, ask: Ask) -> dict[str, Any]:
         """The first request body ``ask`` would send (nothing is sent or recorded)."""
         body = Exchange(_Scratch(self.conversation), ask).first_body()
@@ -78,6 +74,8 @@ class Session:
         settings = self.settings()
         settings.require_key()
         settings.checked_base_url()
+        from .api import default_client
+
         exchange = Exchange(self.conversation, ask)
         client = default_client(settings)
         body: dict[str, Any] | None = exchange.first_body()
@@ -101,6 +99,8 @@ class Session:
 
     def _stream(self, client: Any, body: dict[str, Any], renderer: Any) -> Result:
         """One request on the loop thread; render its events here as they come."""
+        from .runner import cancel_and_wait, get_runner
+
         events: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
         def on_event(event: ev.Event) -> None:
@@ -142,6 +142,8 @@ class Session:
         settings = self.settings()
         settings.require_key()
         settings.checked_base_url()
+        from .api import default_client
+
         exchange = Exchange(self.conversation, ask)
         client = default_client(settings)
         body: dict[str, Any] | None = exchange.first_body()
