@@ -9,6 +9,7 @@ its own.  Both drive the same :class:`~agcloud_magic.exchange.Exchange`.
 
 from __future__ import annotations
 
+import json
 import queue
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -42,6 +43,18 @@ def show_event(event: ev.Event, sink: Sink) -> None:
         sink.append(event.get("delta") or "")
     elif kind == ev.SUMMARY_DELTA:
         sink.reasoning(event.get("delta") or "")
+
+
+def answer_calls(ask: Ask, calls: list[dict[str, Any]], sink: Sink) -> list[dict[str, Any]]:
+    """Run the model's function calls (only the functions the user named) and show each one."""
+    outputs = []
+    for run in ask.tools.run_all(calls) if calls else ():
+        arguments = run.arguments
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        sink.tool_call(run.name, arguments, run.output)
+        outputs.append(run.output_item)
+    return outputs
 
 
 class Session:
@@ -85,12 +98,7 @@ class Session:
                 result = self._stream(client, body, renderer)
             except IncompleteResponseError as exc:
                 result, incomplete = exc.partial, exc
-            calls = exchange.on_result(result)
-            outputs = []
-            for run in ask.tools.run_all(calls) if calls else ():
-                renderer.tool_call(run.name, run.arguments, run.preview)
-                outputs.append(run.output_item)
-            body = exchange.next_body(outputs)
+            body = exchange.next_body(answer_calls(ask, exchange.on_result(result), renderer))
         exchange.record()
         self.last = exchange.last
         if incomplete is not None:
@@ -158,12 +166,7 @@ class Session:
                 result = await client.acreate(body, on_event=on_event)
             except IncompleteResponseError as exc:
                 result, incomplete = exc.partial, exc
-            calls = exchange.on_result(result)
-            outputs = []
-            for run in ask.tools.run_all(calls) if calls else ():
-                sink.tool_call(run.name, run.arguments, run.preview)
-                outputs.append(run.output_item)
-            body = exchange.next_body(outputs)
+            body = exchange.next_body(answer_calls(ask, exchange.on_result(result), sink))
         exchange.record()
         self.last = exchange.last
         if incomplete is not None:
