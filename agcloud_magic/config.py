@@ -52,7 +52,8 @@ def check_base_url(url: str, *, allow_insecure: bool = False) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"Base URL {url!r} is not an http(s) URL: set AGCLOUD_BASE_URL to e.g. {DEFAULT_BASE_URL}."
+            f"Base URL {url!r} is not an http(s) URL: set AGCLOUD_BASE_URL to e.g. "
+            f"{DEFAULT_BASE_URL}."
         )
     if parts.scheme == "http" and not allow_insecure and not is_loopback_host(parts.hostname):
         raise InsecureBaseURLError(

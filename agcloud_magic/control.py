@@ -25,8 +25,19 @@ HELP = """\
 %agcloud last                   show the last result again"""
 
 SETTABLE = (
-    "model", "base_url", "instructions", "temperature", "top_p", "max_output_tokens", "stream",
-    "format", "timeout", "max_retries", "summary_budget", "max_tool_rounds", "allow_insecure_http",
+    "model",
+    "base_url",
+    "instructions",
+    "temperature",
+    "top_p",
+    "max_output_tokens",
+    "stream",
+    "format",
+    "timeout",
+    "max_retries",
+    "summary_budget",
+    "max_tool_rounds",
+    "allow_insecure_http",
 )
 
 
@@ -59,12 +70,21 @@ def _config(magics: Any, rest: list[str]) -> None:
         return
     settings = magics.settings()
     key_source = (
-        "offline" if magics.offline_key else "login" if magics.login_key
-        else "env" if settings.api_key else "missing"
+        "offline"
+        if magics.offline_key
+        else "login"
+        if magics.login_key
+        else "env"
+        if settings.api_key
+        else "missing"
     )
     rows = [
         ("api_key", mask_key(settings.api_key), key_source),
-        ("base_url", settings.base_url, "offline" if magics.offline else _source(magics, "base_url", ENV_BASE_URL)),
+        (
+            "base_url",
+            settings.base_url,
+            "offline" if magics.offline else _source(magics, "base_url", ENV_BASE_URL),
+        ),
         ("model", settings.model, _source(magics, "model", ENV_MODEL)),
     ]
     rows += [(name, repr(getattr(magics, name)), "config") for name in SETTABLE[3:]]
@@ -130,17 +150,34 @@ def _offline(magics: Any, rest: list[str]) -> None:
         magics.base_url = None
         print("Offline stand-in stopped; back to the configured server.")
         return
+    # delay=SECONDS slows the stand-in down to that many seconds per streamed event, so that
+    # streaming can be watched (demos, the browser test).
+    delay = None
+    for word in rest:
+        name, sep, value = word.partition("=")
+        if name != "delay" or not sep:
+            raise ConfigError(f"%agcloud offline: unknown {word!r}; use delay=SECONDS or stop.")
+        try:
+            delay = float(value)
+        except ValueError:
+            raise ConfigError(f"delay needs a number of seconds, got {value!r}.") from None
+        if not 0 <= delay <= 10:
+            raise ConfigError(f"delay must be between 0 and 10 seconds, got {delay:g}.")
     if magics.offline is None:
         from .standin import StandinServer
 
-        server = StandinServer(port=0)
+        server = StandinServer(port=0, token_delay=delay or 0.0)
         server.start()
         magics.offline = server
+    elif delay is not None:
+        magics.offline.token_delay = delay
     magics.offline_key = OFFLINE_KEY
     magics.base_url = magics.offline.base_url
+    pace = magics.offline.token_delay
+    slow = f" ({pace:g} s per streamed event)" if pace else ""
     print(
-        f"Offline: using the local stand-in server at {magics.offline.base_url}. Answers come "
-        "from a deterministic echo model, not a real model."
+        f"Offline: using the local stand-in server at {magics.offline.base_url}{slow}. Answers "
+        "come from a deterministic echo model, not a real model."
     )
 
 
@@ -202,7 +239,17 @@ def _last(magics: Any, _rest: list[str]) -> Any:
 
 
 COMMANDS: dict[str, Callable[[Any, list[str]], Any]] = {
-    "help": _help, "config": _config, "login": _login, "logout": _logout,
-    "offline": _offline, "history": _history, "new": _new, "reset": _new, "chats": _chats,
-    "chat": _chat, "usage": _usage, "panel": _panel, "last": _last,
+    "help": _help,
+    "config": _config,
+    "login": _login,
+    "logout": _logout,
+    "offline": _offline,
+    "history": _history,
+    "new": _new,
+    "reset": _new,
+    "chats": _chats,
+    "chat": _chat,
+    "usage": _usage,
+    "panel": _panel,
+    "last": _last,
 }

@@ -132,4 +132,4 @@ class Conversation:
     def usage_totals(self) -> tuple[int, int, int]:
         """``(turns, input tokens, output tokens)`` over all threads."""
         totals = [t.usage_totals() for t in self.threads.values()]
-        return tuple(sum(col) for col in zip(*totals)) if totals else (0, 0, 0)  # type: ignore[return-value]
+        return tuple(sum(col) for col in zip(*totals, strict=False)) if totals else (0, 0, 0)  # type: ignore[return-value]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -19,10 +20,8 @@ def _register_accessor_when_pandas_loads(ipython: Any) -> None:
             from .dataframes import register_pandas_accessor
 
             register_pandas_accessor()
-            try:
+            with contextlib.suppress(ValueError):
                 ipython.events.unregister("post_run_cell", check)
-            except ValueError:
-                pass
 
     if "pandas" in sys.modules:
         check()
@@ -66,10 +65,8 @@ def unload(ipython: Any) -> None:
     magics = get_magics(ipython)
     if magics is None:
         return
-    try:
+    with contextlib.suppress(ValueError):
         ipython.events.unregister("pre_run_cell", magics.pre_run_cell)
-    except ValueError:
-        pass
     if magics.offline is not None:
         magics.offline.stop()
         magics.offline = None

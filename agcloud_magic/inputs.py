@@ -62,7 +62,9 @@ def build_ask(magics: Any, args: Any, text: str) -> Ask:
     prompt = magics.interpolate(text) if text else ""
     parts = dataframe_parts(magics, args) + attachment_parts(magics, args)
     if not prompt and not parts:
-        raise ConfigError("Nothing to send: write a prompt after %respond or in the %%respond cell.")
+        raise ConfigError(
+            "Nothing to send: write a prompt after %respond or in the %%respond cell."
+        )
     tools = None
     if args.tools:
         from .tools import resolve_tools, tool_choice_value

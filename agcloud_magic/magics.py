@@ -21,7 +21,7 @@ from .config import Settings
 from .errors import AGCloudError, ConfigError, RequestInterrupted
 from .exchange import Ask
 from .interpolate import interpolate
-from .options import csv_list, request_fields, respond_arguments, split_line
+from .options import respond_arguments, split_line
 from .session import Session
 
 
@@ -29,19 +29,35 @@ from .session import Session
 class RespondMagics(Magics):
     """Ask AGCloud's Responses API from a notebook; answers stream into the output."""
 
-    model = Unicode(None, allow_none=True, help="Default model (else AGCLOUD_MODEL).").tag(config=True)
-    base_url = Unicode(None, allow_none=True, help="Base URL incl. /v1 (else AGCLOUD_BASE_URL).").tag(config=True)
-    instructions = Unicode(None, allow_none=True, help="Default instructions for new threads.").tag(config=True)
+    model = Unicode(None, allow_none=True, help="Default model (else AGCLOUD_MODEL).").tag(
+        config=True
+    )
+    base_url = Unicode(
+        None, allow_none=True, help="Base URL incl. /v1 (else AGCLOUD_BASE_URL)."
+    ).tag(config=True)
+    instructions = Unicode(None, allow_none=True, help="Default instructions for new threads.").tag(
+        config=True
+    )
     temperature = Float(None, allow_none=True, help="Default temperature (0-2).").tag(config=True)
     top_p = Float(None, allow_none=True, help="Default top_p (0-1).").tag(config=True)
-    max_output_tokens = Int(None, allow_none=True, help="Default max_output_tokens.").tag(config=True)
+    max_output_tokens = Int(None, allow_none=True, help="Default max_output_tokens.").tag(
+        config=True
+    )
     stream = Bool(True, help="Stream answers (False = wait for the whole answer).").tag(config=True)
-    format = Unicode("markdown", help="Default answer format: markdown, text, code, json.").tag(config=True)
-    timeout = Float(60.0, help="Seconds to wait for the server (connect and between chunks).").tag(config=True)
-    max_retries = Int(2, help="Retries before the first byte (429, 5xx, connection errors).").tag(config=True)
+    format = Unicode("markdown", help="Default answer format: markdown, text, code, json.").tag(
+        config=True
+    )
+    timeout = Float(60.0, help="Seconds to wait for the server (connect and between chunks).").tag(
+        config=True
+    )
+    max_retries = Int(2, help="Retries before the first byte (429, 5xx, connection errors).").tag(
+        config=True
+    )
     summary_budget = Int(6000, help="Characters per DataFrame summary.").tag(config=True)
     max_tool_rounds = Int(8, help="Bound on tool-call rounds per turn.").tag(config=True)
-    allow_insecure_http = Bool(False, help="Allow http:// to non-loopback hosts (the key travels in clear).").tag(config=True)
+    allow_insecure_http = Bool(
+        False, help="Allow http:// to non-loopback hosts (the key travels in clear)."
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -139,8 +155,11 @@ class RespondMagics(Magics):
                 note, failure = "incomplete: max_output_tokens", None
         if result is not None and (result.text or failure is None):
             metadata = {
-                "response_id": result.id, "model": result.model, "usage": result.usage,
-                "status": result.status, "thread": self.session.conversation.current,
+                "response_id": result.id,
+                "model": result.model,
+                "usage": result.usage,
+                "status": result.status,
+                "thread": self.session.conversation.current,
             }
             footer = format_footer(result.model, result.usage, result.elapsed or 0.0)
             renderer.finish(footer=footer, metadata=metadata, note=note)
@@ -166,7 +185,11 @@ class RespondMagics(Magics):
     @no_var_expand
     @line_magic
     def agcloud(self, line: str) -> Any:
-        """Control the extension: ``%agcloud config|login|offline|history|new|chats|usage|panel|last|help``."""
+        """Control the extension; ``%agcloud help`` lists the subcommands.
+
+        ``config``, ``login``, ``logout``, ``offline``, ``history``, ``new``/``reset``,
+        ``chats``, ``chat NAME``, ``usage``, ``panel``, ``last``, ``help``.
+        """
         from .control import run_control
 
         try:

@@ -21,8 +21,12 @@ SUMMARIES = ("auto", "concise", "detailed")
 
 RESPOND_ARGUMENTS = [
     argument("-m", "--model", help="model id (request field `model`)"),
-    argument("--instructions", "--system", dest="instructions",
-             help="system/developer instructions, resent on every turn of the thread"),
+    argument(
+        "--instructions",
+        "--system",
+        dest="instructions",
+        help="system/developer instructions, resent on every turn of the thread",
+    ),
     argument("--max-output-tokens", type=int, help="cap on output tokens (>= 16)"),
     argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2"),
     argument("--top-p", type=float, help="nucleus sampling, 0 to 1"),
@@ -30,25 +34,49 @@ RESPOND_ARGUMENTS = [
     argument("--reasoning", help="reasoning effort[,summary], e.g. `low` or `high,auto`"),
     argument("--truncation", choices=("auto", "disabled"), help="request field `truncation`"),
     argument("--role", choices=ROLES, help="role of the input message (default user)"),
-    argument("--tools", help="comma-separated kernel functions (or JSON tool specs) the model may call"),
+    argument(
+        "--tools", help="comma-separated kernel functions (or JSON tool specs) the model may call"
+    ),
     argument("--tool-choice", help="auto, none, required, or a function name"),
     argument("--max-rounds", type=int, help="bound on tool-call rounds (default 8)"),
-    argument("--image", action="append", default=[], metavar="PATH/URL/VAR",
-             help="attach an image: a file, an http(s) URL, or a figure / PIL image / bytes variable (repeatable)"),
+    argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="PATH/URL/VAR",
+        help="attach an image: a file, an http(s) URL, or a figure / PIL image / bytes "
+        "variable (repeatable)",
+    ),
     argument("--detail", choices=("low", "high", "auto"), help="image detail"),
-    argument("--file", action="append", default=[], metavar="PATH/URL",
-             help="attach a file: a local path or an http(s) URL (repeatable)"),
-    argument("--df", action="append", default=[], metavar="NAME",
-             help="add a summary of the DataFrame NAME to the input (repeatable)"),
+    argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH/URL",
+        help="attach a file: a local path or an http(s) URL (repeatable)",
+    ),
+    argument(
+        "--df",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a summary of the DataFrame NAME to the input (repeatable)",
+    ),
     argument("--budget", type=int, help="characters per DataFrame summary (default 6000)"),
     argument("--no-sample-rows", action="store_true", help="summaries without sample rows"),
     argument("--columns", help="comma-separated columns to summarise (allow list)"),
     argument("--exclude-columns", help="comma-separated columns to leave out of summaries"),
-    argument("--dry-run", action="store_true", help="show exactly what would be sent; send nothing"),
+    argument(
+        "--dry-run", action="store_true", help="show exactly what would be sent; send nothing"
+    ),
     argument("--new", action="store_true", help="start a fresh conversation in this thread"),
     argument("--chat", metavar="NAME", help="use (and select) the conversation thread NAME"),
-    argument("--continue", dest="continue_id", metavar="RESP_ID",
-             help="chain onto a stored response id (e.g. after a kernel restart)"),
+    argument(
+        "--continue",
+        dest="continue_id",
+        metavar="RESP_ID",
+        help="chain onto a stored response id (e.g. after a kernel restart)",
+    ),
     argument("-o", "--out", metavar="VAR", help="store the result object in VAR"),
     argument("--format", choices=FORMATS, help="how to show the answer (default markdown)"),
 ]
@@ -107,7 +135,9 @@ def parse_reasoning(text: str | None) -> dict[str, str] | None:
         return None
     effort, _, summary = (part.strip() for part in text.partition(","))
     if effort not in EFFORTS:
-        raise ConfigError(f"--reasoning effort must be one of {', '.join(EFFORTS)}, got {effort!r}.")
+        raise ConfigError(
+            f"--reasoning effort must be one of {', '.join(EFFORTS)}, got {effort!r}."
+        )
     reasoning = {"effort": effort}
     if summary:
         if summary not in SUMMARIES:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -94,10 +95,9 @@ class LoopRunner:
 def cancel_and_wait(future: concurrent.futures.Future[Any], timeout: float = 0.5) -> None:
     """Cancel a submitted coroutine and give it ``timeout`` seconds to unwind."""
     future.cancel()
-    try:
+    # Waiting must never raise over the interrupt that brought us here.
+    with contextlib.suppress(Exception):
         concurrent.futures.wait([future], timeout=timeout)
-    except Exception:  # pragma: no cover - waiting must never raise over an interrupt
-        pass
 
 
 _RUNNER: LoopRunner | None = None

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 
 import httpx
-
 from _standin_proc import standin_process
 
 KEY = "sk-test-bench-key"
@@ -30,8 +29,12 @@ def contenders(base: str, model: str) -> dict[str, dict[str, Callable[[], object
 
     def raw_stream():
         text = []
-        with raw.stream("POST", f"{base}/responses", headers=headers,
-                        json={"model": model, "input": "go", "stream": True}) as r:
+        with raw.stream(
+            "POST",
+            f"{base}/responses",
+            headers=headers,
+            json={"model": model, "input": "go", "stream": True},
+        ) as r:
             for line in r.iter_lines():
                 if line.startswith("data: "):
                     event = json.loads(line[6:])
@@ -40,16 +43,24 @@ def contenders(base: str, model: str) -> dict[str, dict[str, Callable[[], object
         return "".join(text)
 
     def raw_plain():
-        r = raw.post(f"{base}/responses", headers=headers,
-                     json={"model": model, "input": "go", "stream": False})
+        r = raw.post(
+            f"{base}/responses",
+            headers=headers,
+            json={"model": model, "input": "go", "stream": False},
+        )
         return r.json()
 
     from httpx_sse import connect_sse
 
     def sse_stream():
         text = []
-        with connect_sse(raw, "POST", f"{base}/responses", headers=headers,
-                         json={"model": model, "input": "go", "stream": True}) as source:
+        with connect_sse(
+            raw,
+            "POST",
+            f"{base}/responses",
+            headers=headers,
+            json={"model": model, "input": "go", "stream": True},
+        ) as source:
             for sse in source.iter_sse():
                 event = json.loads(sse.data)
                 if event["type"] == "response.output_text.delta":
@@ -82,9 +93,17 @@ def contenders(base: str, model: str) -> dict[str, dict[str, Callable[[], object
         return sdk.responses.create(model=model, input="go").output_text
 
     return {
-        "streamed": {"raw httpx": raw_stream, "httpx-sse": sse_stream, "agcloud-magic": ours_stream,
-                     "openai SDK": sdk_stream},
-        "non-streamed": {"raw httpx": raw_plain, "agcloud-magic": ours_plain, "openai SDK": sdk_plain},
+        "streamed": {
+            "raw httpx": raw_stream,
+            "httpx-sse": sse_stream,
+            "agcloud-magic": ours_stream,
+            "openai SDK": sdk_stream,
+        },
+        "non-streamed": {
+            "raw httpx": raw_plain,
+            "agcloud-magic": ours_plain,
+            "openai SDK": sdk_plain,
+        },
     }
 
 
@@ -107,8 +126,10 @@ def main() -> None:
     args = parser.parse_args()
     with standin_process() as base:
         groups = contenders(base, f"lorem-{args.tokens}")
-        print(f"Per-call cost, {args.tokens}-token answer, median of {args.calls} calls "
-              "(stand-in in a separate process on 127.0.0.1)\n")
+        print(
+            f"Per-call cost, {args.tokens}-token answer, median of {args.calls} calls "
+            "(stand-in in a separate process on 127.0.0.1)\n"
+        )
         print("| mode | client | median ms | vs raw httpx |")
         print("|---|---|---:|---:|")
         for mode, fns in groups.items():

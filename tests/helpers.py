@@ -13,7 +13,9 @@ def shared_dir() -> Path:
     for candidate in (REPO.parent / "shared", REPO / "shared"):
         if (candidate / "reference").is_dir():
             return candidate
-    raise RuntimeError(f"shared/reference not found beside {REPO.name}; it must sit next to the clone")
+    raise RuntimeError(
+        f"shared/reference not found beside {REPO.name}; it must sit next to the clone"
+    )
 
 
 def fixture_files() -> list[Path]:

@@ -15,7 +15,9 @@ def run(conversation: Conversation, cell: str | None, text: str = "q", **ask_kwa
     """One successful turn from ``cell``; returns the exchange (its first body is inspectable)."""
     exchange = Exchange(conversation, Ask(text=text, cell_id=cell, **ask_kwargs))
     exchange.first_body()
-    exchange.on_result(Result(id=f"resp_{next(_ids)}", status="completed", text=f"answer to {text}"))
+    exchange.on_result(
+        Result(id=f"resp_{next(_ids)}", status="completed", text=f"answer to {text}")
+    )
     exchange.record()
     return exchange
 
@@ -98,8 +100,14 @@ def test_new_and_named_threads_and_continue():
 def test_usage_totals_count_tool_rounds():
     conv = Conversation()
     thread = conv.thread()
-    thread.record(Turn("r1", None, usage={"input_tokens": 5, "output_tokens": 7},
-                       round_usage=[{"input_tokens": 1, "output_tokens": 2}]))
+    thread.record(
+        Turn(
+            "r1",
+            None,
+            usage={"input_tokens": 5, "output_tokens": 7},
+            round_usage=[{"input_tokens": 1, "output_tokens": 2}],
+        )
+    )
     thread.record(Turn("r2", "r1", usage={"input_tokens": 10, "output_tokens": 1}))
     assert thread.usage_totals() == (2, 16, 10)
     assert conv.usage_totals() == (2, 16, 10)

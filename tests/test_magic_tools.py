@@ -52,12 +52,18 @@ def posts(srv) -> list[dict]:
 
 
 def test_two_round_tool_loop_with_parallel_calls(ip, srv):
-    srv.script([
-        {"calls": [{"name": "add", "arguments": {"a": 1, "b": 2}},
-                   {"name": "add", "arguments": {"a": 10, "b": 20}}]},
-        {"calls": [{"name": "add", "arguments": {"a": 3, "b": 30}}]},
-        {"text": "The sums are 3, 30 and 33."},
-    ])
+    srv.script(
+        [
+            {
+                "calls": [
+                    {"name": "add", "arguments": {"a": 1, "b": 2}},
+                    {"name": "add", "arguments": {"a": 10, "b": 20}},
+                ]
+            },
+            {"calls": [{"name": "add", "arguments": {"a": 3, "b": 30}}]},
+            {"text": "The sums are 3, 30 and 33."},
+        ]
+    )
     run = run_cell(ip, "%%respond --tools add\nAdd things.")
     assert run.error is None, run.stderr
     assert ip.user_ns["tool_calls"] == [("add", 1, 2), ("add", 10, 20), ("add", 3, 30)]
@@ -65,7 +71,9 @@ def test_two_round_tool_loop_with_parallel_calls(ip, srv):
     assert len(bodies) == 3
     assert bodies[0]["tools"][0]["name"] == "add"
     assert bodies[0]["tools"][0]["parameters"]["properties"] == {
-        "a": {"type": "integer"}, "b": {"type": "integer"}}
+        "a": {"type": "integer"},
+        "b": {"type": "integer"},
+    }
     second = bodies[1]
     outputs = [item for item in second["input"] if item["type"] == "function_call_output"]
     assert [o["output"] for o in outputs] == ["3", "30"]
@@ -87,12 +95,18 @@ def test_a_tool_that_raises_is_answered_with_the_error(ip, srv):
 
 
 def test_arguments_failing_validation_do_not_call_the_function(ip, srv):
-    srv.script([
-        {"calls": [{"name": "add", "arguments": {"a": "one", "b": 2}},
-                   {"name": "add", "arguments_raw": "{not json"},
-                   {"name": "never_named", "arguments": {}}]},
-        {"text": "done"},
-    ])
+    srv.script(
+        [
+            {
+                "calls": [
+                    {"name": "add", "arguments": {"a": "one", "b": 2}},
+                    {"name": "add", "arguments_raw": "{not json"},
+                    {"name": "never_named", "arguments": {}},
+                ]
+            },
+            {"text": "done"},
+        ]
+    )
     run_cell(ip, "%%respond --tools add\ngo")
     outputs = [o["output"] for o in posts(srv)[1]["input"]]
     assert all(o.startswith("Error: ") for o in outputs)
@@ -110,8 +124,12 @@ def test_round_bound(ip, srv):
 
 @pytest.mark.parametrize(
     ("choice", "expected"),
-    [("auto", "auto"), ("none", "none"), ("required", "required"),
-     ("add", {"type": "function", "name": "add"})],
+    [
+        ("auto", "auto"),
+        ("none", "none"),
+        ("required", "required"),
+        ("add", {"type": "function", "name": "add"}),
+    ],
 )
 def test_tool_choice_values(ip, srv, choice, expected):
     srv.script([{"text": "fine"}])
@@ -120,7 +138,10 @@ def test_tool_choice_values(ip, srv, choice, expected):
 
 
 def test_tool_errors_before_sending(ip, srv):
-    for cell in ("%%respond --tools nothere\nhi", "%%respond --tools add --tool-choice explode\nhi"):
+    for cell in (
+        "%%respond --tools nothere\nhi",
+        "%%respond --tools add --tool-choice explode\nhi",
+    ):
         run = run_cell(ip, cell)
         assert isinstance(run.error, UsageError)
     assert posts(srv) == []
@@ -139,8 +160,12 @@ def test_recorded_function_call_streams_replay_through_the_loop(ip, srv):
         return "sunny, 75F"
 
     ip.user_ns.update(search=search, weather=weather)
-    srv.script([{"replay": str(fixtures / "stream-function-calls-turn1.sse")},
-                {"replay": str(fixtures / "stream-function-calls-turn2.sse")}])
+    srv.script(
+        [
+            {"replay": str(fixtures / "stream-function-calls-turn1.sse")},
+            {"replay": str(fixtures / "stream-function-calls-turn2.sse")},
+        ]
+    )
     run = run_cell(ip, "%%respond --tools search,weather\nWhen is the game and the weather?")
     assert [name for name, _ in seen] == ["search", "weather"]
     second = posts(srv)[1]
@@ -196,9 +221,11 @@ def test_files_by_path_and_url(ip, srv, tmp_path):
 
 def test_attachment_errors_are_one_line(ip, srv, tmp_path):
     (tmp_path / "notes.txt").write_text("x")
-    for cell in (f"%%respond --image {tmp_path}/missing.png\nhi",
-                 f"%%respond --image {tmp_path}/notes.txt\nhi",
-                 f"%%respond --file {tmp_path}/missing.pdf\nhi"):
+    for cell in (
+        f"%%respond --image {tmp_path}/missing.png\nhi",
+        f"%%respond --image {tmp_path}/notes.txt\nhi",
+        f"%%respond --file {tmp_path}/missing.pdf\nhi",
+    ):
         run = run_cell(ip, cell)
         assert isinstance(run.error, UsageError), cell
         assert len(str(run.error).splitlines()) == 1

@@ -66,7 +66,11 @@ def test_every_option_lands_in_the_request_body(ip, srv):
     assert body["reasoning"] == {"effort": "low", "summary": "auto"}
     assert body["tool_choice"] == "none"
     assert body["input"] == [
-        {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "hello"}]}
+        {
+            "type": "message",
+            "role": "developer",
+            "content": [{"type": "input_text", "text": "hello"}],
+        }
     ]
     run_cell(ip, "%%respond --no-stream\nagain")
     assert posts(srv)[1]["stream"] is False
@@ -156,9 +160,7 @@ def test_instructions_are_resent_every_turn(ip, srv):
 def test_interpolation(ip, srv):
     ip.user_ns.update(city="Lyon", count=3)
     run_cell(ip, '%%respond\nIn {city}: {count} items, {{city}} literal, {"json": {"a": 1}}, {x+1}')
-    assert posts(srv)[0]["input"] == (
-        'In Lyon: 3 items, {city} literal, {"json": {"a": 1}}, {x+1}'
-    )
+    assert posts(srv)[0]["input"] == ('In Lyon: 3 items, {city} literal, {"json": {"a": 1}}, {x+1}')
 
 
 def test_out_variable_and_dry_run(ip, srv):
@@ -193,17 +195,27 @@ def test_unknown_previous_response_offers_new(ip, srv):
 
 
 def test_the_key_never_appears(srv, monkeypatch):
-    with serve(api_key="sk-test-only-this-one-works") as strict:
-        with pointed_at(strict, monkeypatch) as ip:
-            runs = [
-                run_cell(ip, "%%respond\nhello"),  # 401
-                run_cell(ip, "%agcloud config"),
-                run_cell(ip, "%%respond --dry-run\nhello"),
-                run_cell(ip, "%agcloud config api_key=sk-test-typed"),
-            ]
+    with (
+        serve(api_key="sk-test-only-this-one-works") as strict,
+        pointed_at(strict, monkeypatch) as ip,
+    ):
+        runs = [
+            run_cell(ip, "%%respond\nhello"),  # 401
+            run_cell(ip, "%agcloud config"),
+            run_cell(ip, "%%respond --dry-run\nhello"),
+            run_cell(ip, "%agcloud config api_key=sk-test-typed"),
+        ]
     with pointed_at(srv, monkeypatch) as ip:
-        runs += [run_cell(ip, "%%respond -o r\nhello"), run_cell(ip, "r"), run_cell(ip, "%agcloud last")]
-        runs.append(run_cell(ip, "print(repr(get_ipython().magics_manager.registry['RespondMagics'].settings()))"))
+        runs += [
+            run_cell(ip, "%%respond -o r\nhello"),
+            run_cell(ip, "r"),
+            run_cell(ip, "%agcloud last"),
+        ]
+        runs.append(
+            run_cell(
+                ip, "print(repr(get_ipython().magics_manager.registry['RespondMagics'].settings()))"
+            )
+        )
     assert "AGCLOUD_API_KEY" in runs[0].stdout + runs[0].stderr
     assert "sk-…cdef" in runs[1].stdout
     for run in runs:

@@ -39,7 +39,11 @@ def execute(cells: list[str], monkeypatch, srv) -> tuple[nbformat.NotebookNode, 
 
 
 def display_messages(client, cell_index):
-    return [m for m in client.seen if m[1] == cell_index and m[2] in ("display_data", "update_display_data")]
+    return [
+        m
+        for m in client.seen
+        if m[1] == cell_index and m[2] in ("display_data", "update_display_data")
+    ]
 
 
 @pytest.mark.parametrize("nest_asyncio", [False, True])
@@ -49,9 +53,13 @@ def test_answer_streams_and_final_output_holds_it(monkeypatch, nest_asyncio):
         if nest_asyncio:
             setup = "import nest_asyncio\nnest_asyncio.apply()\n" + setup
         nb, client = execute(
-            [setup, "%%respond -m lorem-300 -o answer\nWrite at length.",
-             "print(len(answer.text)); print(answer.status)"],
-            monkeypatch, srv,
+            [
+                setup,
+                "%%respond -m lorem-300 -o answer\nWrite at length.",
+                "print(len(answer.text)); print(answer.status)",
+            ],
+            monkeypatch,
+            srv,
         )
     messages = display_messages(client, 1)
     assert len(messages) >= 4, "several display updates arrive before the end"
@@ -69,8 +77,9 @@ def test_answer_streams_and_final_output_holds_it(monkeypatch, nest_asyncio):
 
 def test_model_html_is_inert_in_the_output(monkeypatch):
     with serve() as srv:
-        nb, client = execute(["%load_ext agcloud_magic", f"%%respond\nRepeat: {PAYLOAD}"],
-                             monkeypatch, srv)
+        nb, client = execute(
+            ["%load_ext agcloud_magic", f"%%respond\nRepeat: {PAYLOAD}"], monkeypatch, srv
+        )
     payloads = [str(m[3].get("data", {})) for m in display_messages(client, 1)]
     assert payloads and any("onerror" in p for p in payloads)  # the text itself is shown...
     for data in (m[3].get("data", {}) for m in display_messages(client, 1)):

@@ -18,7 +18,7 @@ def parse_in_chunks(raw: bytes, cuts: list[int]) -> list[ServerSentEvent]:
     parser = SSEParser()
     events: list[ServerSentEvent] = []
     start = 0
-    for cut in sorted(set(cuts)) + [len(raw)]:
+    for cut in [*sorted(set(cuts)), len(raw)]:
         events += parser.feed(raw[start:cut])
         start = cut
     return events
@@ -100,15 +100,24 @@ def expected_from_terminal(path) -> dict:
     final = lines[-1]["response"]
     texts = [
         part["text"]
-        for item in final["output"] if item["type"] == "message"
-        for part in item["content"] if part["type"] == "output_text"
+        for item in final["output"]
+        if item["type"] == "message"
+        for part in item["content"]
+        if part["type"] == "output_text"
     ]
-    calls = [(i["name"], i["arguments"], i["call_id"]) for i in final["output"]
-             if i["type"] == "function_call"]
+    calls = [
+        (i["name"], i["arguments"], i["call_id"])
+        for i in final["output"]
+        if i["type"] == "function_call"
+    ]
     error_events = [e for e in lines if e["type"] == "error"]
     return {
-        "status": final["status"], "text": "".join(texts), "calls": calls,
-        "usage": final["usage"], "error": final["error"], "has_error_event": bool(error_events),
+        "status": final["status"],
+        "text": "".join(texts),
+        "calls": calls,
+        "usage": final["usage"],
+        "error": final["error"],
+        "has_error_event": bool(error_events),
     }
 
 
@@ -133,7 +142,9 @@ def test_every_recorded_stream_parses_to_what_its_final_event_holds():
             result = acc.finish(cut=True)
             assert result.status == want["status"], path.name
             assert result.text == want["text"], path.name
-            assert [(c["name"], c["arguments"], c["call_id"]) for c in result.function_calls] == want["calls"]
+            assert [
+                (c["name"], c["arguments"], c["call_id"]) for c in result.function_calls
+            ] == want["calls"]
             assert result.usage == want["usage"], path.name
             assert result.error == want["error"], path.name
             assert (acc.error_message is not None) == want["has_error_event"], path.name

@@ -1,0 +1,36 @@
+"""Offline stand-in for AGCloud's (OpenAI-compatible) Responses API, for tests and demos.
+
+It is a real HTTP server on loopback that speaks the protocol of
+``reference/responses-protocol.md`` with deterministic models that say plainly that no model
+was called: ``echo`` (any unknown model name, so ``gpt-4o-mini`` works offline), ``lorem`` /
+``lorem-N`` (N deltas of Markdown) and scripted turns.  Faults can be injected per request.
+
+    with serve() as srv:
+        client = OpenAI(base_url=srv.base_url, api_key="sk-test-123")
+
+Models (the response echoes the requested model name):
+
+* ``echo`` and any unknown name: restates the last user message, reports every part received
+  (images and files with MIME type and size) and the parameters; "Turn N" is the depth of the
+  ``previous_response_id`` chain.  With function tools, each line ``call NAME({json})`` becomes
+  a ``function_call`` (several lines: parallel calls); ``tool_choice`` "required" or a named
+  function forces a call with arguments filled from the tool's schema.  Tool results that
+  follow the last user message are answered with ``Tool results: NAME -> output``.
+* ``lorem`` / ``lorem-N``: exactly N text deltas (default 500) of Markdown.
+* ``srv.script([...])``: scripted turns, whatever the model (see ``StandinServer.script``).
+
+``max_output_tokens`` counts one token per delta; running out ends with
+``response.incomplete``.  Faults (``fail_next``, ``slow_first_byte``, ``drip``, ``cut_after``,
+``error_mid_stream``, ``fail_in_stream``) apply FIFO to the next requests that arrive; a
+stream-only fault met by a ``stream:false`` request answers 500 ``standin_fault_mismatch``.
+Scripted turns are consumed only by requests that pass validation.  Streams use chunked
+encoding on keep-alive connections; a cut leaves the chunked body unterminated unless
+``clean=True``.  Also served: ``GET``/``DELETE /v1/responses/{id}``.
+
+Standard library only; shares no code with the client side of the package on purpose.
+"""
+
+from .records import RecordedRequest, StoredResponse
+from .server import StandinServer, serve
+
+__all__ = ["RecordedRequest", "StandinServer", "StoredResponse", "serve"]

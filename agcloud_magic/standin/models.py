@@ -1,0 +1,170 @@
+"""Deterministic offline models: ``echo`` (the default for any name), ``lorem-N``, scripted turns.
+
+A model produces a :class:`Plan`, the list of output items of one response with their stream
+deltas already cut; :mod:`.events` turns a plan into a Response and its events.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .common import new_id, split_pieces
+from .inputs import describe_received, last_user_text, output_as_text, trailing_tool_outputs
+from .lorem import lorem_count, lorem_pieces
+
+__all__ = ["CallOut", "MessageOut", "Plan", "ReasoningOut", "model_plan", "script_plan"]
+
+BANNER = "**Offline stand-in** (no model was called). Turn {turn} of this conversation."
+TOOL_OUTPUT_CHARS = 200
+_CALL_LINE = re.compile(r"^\s*call\s+(?P<name>[A-Za-z0-9_-]{1,64})\((?P<args>.*)\)\s*$")
+
+
+@dataclass
+class ReasoningOut:
+    """A reasoning item; ``summary`` is None when no summary is streamed."""
+
+    summary: list[str] | None
+
+
+@dataclass
+class MessageOut:
+    """An assistant message with one output_text part made of these deltas."""
+
+    pieces: list[str]
+
+
+@dataclass
+class CallOut:
+    """A function_call item whose arguments are streamed as these deltas."""
+
+    name: str
+    pieces: list[str]
+    call_id: str = field(default_factory=lambda: new_id("call"))
+
+
+Item = ReasoningOut | MessageOut | CallOut
+
+
+@dataclass
+class Plan:
+    """What one response will contain: output items, or a recorded stream to replay."""
+
+    items: list[Item]
+    replay: Any = None  # a replay.Recording when the turn replays a fixture
+
+
+def _example_value(schema: Any) -> Any:
+    """A placeholder value that satisfies a simple JSON schema."""
+    if not isinstance(schema, dict):
+        return "example"
+    if "default" in schema:
+        return schema["default"]
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if schema.get(key):
+            return _example_value(schema[key][0])
+    kind = schema.get("type", "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        return example_arguments(schema)
+    return {"string": "example", "integer": 0, "number": 0, "boolean": False,
+            "array": [], "null": None}.get(kind, "example")
+
+
+def example_arguments(schema: Any) -> dict[str, Any]:
+    """Arguments for a forced call: every required property, from its default or a placeholder."""
+    if not isinstance(schema, dict):
+        return {}
+    props = schema.get("properties") or {}
+    return {name: _example_value(props.get(name)) for name in schema.get("required") or []}
+
+
+def _forced_calls(body: dict[str, Any]) -> list[CallOut]:
+    tools = [t for t in body.get("tools") or [] if t.get("type") == "function"]
+    choice = body.get("tool_choice") or "auto"
+    if not tools or choice == "none":
+        return []
+    allowed = [t["name"] for t in tools]
+    must_call = choice == "required"
+    if isinstance(choice, dict):
+        if choice.get("type") == "function":
+            allowed, must_call = [choice["name"]], True
+        elif choice.get("type") == "allowed_tools":
+            listed = {t.get("name") for t in choice.get("tools") or []}
+            allowed = [n for n in allowed if n in listed]
+            must_call = choice.get("mode") == "required"
+        else:
+            return []  # a hosted tool was forced: the stand-in cannot run those
+    calls = []
+    for line in (last_user_text(body["input"]) or "").splitlines():
+        match = _CALL_LINE.match(line)
+        if match and match["name"] in allowed:
+            arguments = match["args"].strip() or "{}"
+            calls.append(CallOut(match["name"], split_pieces(arguments, kind="args")))
+    if calls and body.get("parallel_tool_calls") is False:
+        calls = calls[:1]
+    if not calls and must_call and allowed:
+        tool = next(t for t in tools if t["name"] == allowed[0])
+        arguments = json.dumps(example_arguments(tool.get("parameters")))
+        calls.append(CallOut(tool["name"], split_pieces(arguments, kind="args")))
+    return calls
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= TOOL_OUTPUT_CHARS else text[:TOOL_OUTPUT_CHARS] + "…"
+
+
+def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) -> Plan:
+    """The echo model: restate the input, report what arrived, call tools on ``call f({...})``."""
+    banner = BANNER.format(turn=turn)
+    outputs = trailing_tool_outputs(body["input"])
+    if outputs:
+        lines = [
+            f"Tool results: {call_names.get(o['call_id'], 'unknown function')} -> "
+            f"{_cut(output_as_text(o.get('output')))}"
+            for o in outputs
+        ]
+        return Plan([MessageOut(split_pieces(banner + "\n\n" + "\n".join(lines)))])
+    calls = _forced_calls(body)
+    if calls:
+        return Plan(list(calls))
+    said = last_user_text(body["input"])
+    text = (
+        f"{banner}\n\nYou said: {said if said is not None else '(no text)'}\n\n"
+        f"Received: {describe_received(body)}"
+    )
+    return Plan([MessageOut(split_pieces(text))])
+
+
+def model_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) -> Plan:
+    """Pick the model by name; any unknown name is answered by echo (so ``gpt-4o-mini`` works)."""
+    n = lorem_count(body["model"])
+    if n is not None:
+        return Plan([MessageOut(lorem_pieces(n))])
+    return echo_plan(body, turn=turn, call_names=call_names)
+
+
+def script_plan(turn: dict[str, Any]) -> Plan:
+    """A plan for one normalised scripted turn (see ``StandinServer.script``)."""
+    if "replay" in turn:
+        return Plan([], replay=turn["replay"])
+    items: list[Item] = []
+    if "reasoning_summary" in turn:
+        summary = turn["reasoning_summary"]
+        items.append(ReasoningOut(None if summary is None else split_pieces(summary)))
+    if turn.get("text") is not None:
+        items.append(MessageOut(split_pieces(turn["text"])))
+    for call in turn.get("calls") or []:
+        if "arguments_raw" in call:
+            arguments = call["arguments_raw"]
+        else:
+            arguments = json.dumps(call.get("arguments", {}))
+        items.append(CallOut(call["name"], split_pieces(arguments, kind="args")))
+    return Plan(items)

@@ -1,0 +1,52 @@
+"""Shared fixtures: the offline stand-in and the reference JSON Schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agcloud_magic.standin import StandinServer, serve
+
+from .helpers import shared_dir
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """``shared/reference`` (protocol notes, JSON Schema, recorded fixtures)."""
+    try:
+        path = shared_dir() / "reference"
+    except RuntimeError as exc:
+        pytest.fail(f"{exc} (CI checks out 'shared/' beside the repository clone)", pytrace=False)
+    if not (path / "openapi-responses.schema.json").is_file():
+        pytest.fail(f"{path} has no openapi-responses.schema.json", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def schema(reference_dir: Path) -> Callable[[str], Any]:
+    """``schema("Response")`` -> a Draft 2020-12 validator rooted at ``#/$defs/Response``."""
+    from jsonschema import Draft202012Validator
+
+    document = json.loads((reference_dir / "openapi-responses.schema.json").read_text("utf-8"))
+    cache: dict[str, Any] = {}
+
+    def validator(root: str) -> Any:
+        if root not in cache:
+            rooted = copy.copy(document)  # shallow: only the root "$ref" differs
+            rooted["$ref"] = f"#/$defs/{root}"
+            cache[root] = Draft202012Validator(rooted)
+        return cache[root]
+
+    return validator
+
+
+@pytest.fixture
+def standin() -> Iterator[StandinServer]:
+    """A fresh stand-in on a free loopback port, stopped after the test."""
+    with serve() as srv:
+        yield srv

@@ -1,0 +1,67 @@
+"""``agcloud-magic serve`` and ``python -m agcloud_magic.standin`` as real processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agcloud_magic.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    env = dict(os.environ)
+    # The package may not be installed; make the checkout importable in the child.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, *args], cwd=REPO, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.parametrize("entry", [["-m", "agcloud_magic.cli", "serve"],
+                                   ["-m", "agcloud_magic.standin"]])
+def test_serve_prints_url_answers_and_exits_cleanly(entry: list[str]) -> None:
+    proc = _start(*entry, "--port", "0", "--api-key", "sk-test-cli-key")
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert "offline stand-in" in line.lower() and "no real model" in line
+        match = re.search(r"(http://127\.0\.0\.1:\d+/v1)\b", line)
+        assert match, line
+        response = httpx.post(f"{match[1]}/responses", json={"model": "echo", "input": "ping"},
+                              headers={"Authorization": "Bearer sk-test-cli-key"}, timeout=10)
+        assert response.status_code == 200
+        assert "You said: ping" in response.json()["output"][0]["content"][0]["text"]
+    finally:
+        proc.send_signal(signal.SIGTERM if sys.platform != "win32" else signal.CTRL_C_EVENT)
+        out, err = proc.communicate(timeout=10)
+    if sys.platform != "win32":
+        assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert "sk-test-cli-key" not in out + err  # the key never shows up in logs
+    assert "POST /v1/responses" in err  # one log line per request (not --quiet)
+
+
+def test_port_in_use_is_a_one_line_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = _start("-m", "agcloud_magic.cli", "serve", "--port", str(port), "--quiet")
+        _out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
+
+
+def test_main_without_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "serve" in capsys.readouterr().out
