@@ -11,8 +11,8 @@ from agcloud_magic.config import Settings
 from agcloud_magic.errors import (
     AuthenticationError,
     BadRequestError,
-    InsecureBaseURLError,
     IncompleteResponseError,
+    InsecureBaseURLError,
     MissingKeyError,
     PreviousResponseNotFoundError,
     QuotaExceededError,
