@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -83,7 +84,7 @@ def _config(magics: Any, rest: list[str]) -> None:
         (
             "base_url",
             settings.base_url,
-            "offline" if magics.offline else _source(magics, "base_url", ENV_BASE_URL),
+            "offline" if magics.offline_key else _source(magics, "base_url", ENV_BASE_URL),
         ),
         ("model", settings.model, _source(magics, "model", ENV_MODEL)),
     ]
@@ -142,7 +143,34 @@ def _logout(magics: Any, _rest: list[str]) -> None:
     print("Forgot the key typed with %agcloud login.")
 
 
+STANDIN_URL_ENV = "AGCLOUD_STANDIN_URL"
+
+
+def _offline_options(rest: list[str]) -> tuple[bool, float | None]:
+    """``auto`` and ``delay=SECONDS`` from the words after ``%agcloud offline``."""
+    auto, delay = False, None
+    for word in rest:
+        if word == "auto":
+            auto = True
+            continue
+        name, sep, value = word.partition("=")
+        if name != "delay" or not sep:
+            raise ConfigError(
+                f"%agcloud offline: unknown {word!r}; use auto, delay=SECONDS or stop."
+            )
+        try:
+            delay = float(value)
+        except ValueError:
+            raise ConfigError(f"delay needs a number of seconds, got {value!r}.") from None
+        if not 0 <= delay <= 10:
+            raise ConfigError(f"delay must be between 0 and 10 seconds, got {delay:g}.")
+    return auto, delay
+
+
 def _offline(magics: Any, rest: list[str]) -> None:
+    """Use the stand-in: ``auto`` only when no key is set; ``delay=S`` paces its streaming
+    (demos, the browser test); ``stop`` goes back.  A stand-in already running for this
+    machine's demo (``AGCLOUD_STANDIN_URL``) is used instead of starting another."""
     if rest and rest[0] == "stop":
         if magics.offline is not None:
             magics.offline.stop()
@@ -150,34 +178,35 @@ def _offline(magics: Any, rest: list[str]) -> None:
         magics.base_url = None
         print("Offline stand-in stopped; back to the configured server.")
         return
-    # delay=SECONDS slows the stand-in down to that many seconds per streamed event, so that
-    # streaming can be watched (demos, the browser test).
-    delay = None
-    for word in rest:
-        name, sep, value = word.partition("=")
-        if name != "delay" or not sep:
-            raise ConfigError(f"%agcloud offline: unknown {word!r}; use delay=SECONDS or stop.")
-        try:
-            delay = float(value)
-        except ValueError:
-            raise ConfigError(f"delay needs a number of seconds, got {value!r}.") from None
-        if not 0 <= delay <= 10:
-            raise ConfigError(f"delay must be between 0 and 10 seconds, got {delay:g}.")
-    if magics.offline is None:
-        from .standin import StandinServer
+    auto, delay = _offline_options(rest)
+    if auto and (magics.login_key or os.environ.get(ENV_KEY)) and not magics.offline_key:
+        settings = magics.settings()
+        print(
+            f"Online: {ENV_KEY} is set, so answers come from {settings.base_url} "
+            f"(model {settings.model})."
+        )
+        return
+    shared = os.environ.get(STANDIN_URL_ENV)
+    if shared and magics.offline is None and delay is None:
+        from .config import check_base_url
 
-        server = StandinServer(port=0, token_delay=delay or 0.0)
-        server.start()
-        magics.offline = server
-    elif delay is not None:
-        magics.offline.token_delay = delay
+        base_url = check_base_url(shared)
+        pace = ""
+    else:
+        if magics.offline is None:
+            from .standin import StandinServer
+
+            magics.offline = StandinServer(port=0, token_delay=delay or 0.0).start()
+        elif delay is not None:
+            magics.offline.token_delay = delay
+        base_url = magics.offline.base_url
+        seconds = magics.offline.token_delay
+        pace = f" ({seconds:g} s per streamed event)" if seconds else ""
     magics.offline_key = OFFLINE_KEY
-    magics.base_url = magics.offline.base_url
-    pace = magics.offline.token_delay
-    slow = f" ({pace:g} s per streamed event)" if pace else ""
+    magics.base_url = base_url
     print(
-        f"Offline: using the local stand-in server at {magics.offline.base_url}{slow}. Answers "
-        "come from a deterministic echo model, not a real model."
+        f"Offline: no {ENV_KEY} in use, answers come from the local stand-in server at "
+        f"{base_url}{pace}: a deterministic echo model, not a real model."
     )
 
 

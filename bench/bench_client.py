@@ -4,7 +4,9 @@
 
 The stand-in runs in its own process and answers with ``lorem-N`` (N text deltas).  Every
 contender makes the same calls in interleaved rounds; the table shows the median wall time
-per call (the whole request: connect reuse, send, read, parse) and the ratio to raw httpx.
+per call (the whole request: connect reuse, send, read, parse, including the server's time)
+and the median CPU time the client process spent on it (the client's own cost), each with its
+ratio to raw httpx.
 "Raw httpx" reads the SSE lines and JSON-decodes each data line, which is the least any
 client must do.
 """
@@ -107,16 +109,21 @@ def contenders(base: str, model: str) -> dict[str, dict[str, Callable[[], object
     }
 
 
-def measure(fns: dict[str, Callable[[], object]], calls: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in fns}
+def measure(
+    fns: dict[str, Callable[[], object]], calls: int
+) -> dict[str, tuple[float, float]]:
+    """Median (wall, client CPU) seconds per call; CPU is this process's only, not the server's."""
+    wall: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
     for fn in fns.values():  # warm-up: connections, imports, caches
         fn()
     for _ in range(calls):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+            cpu[name].append(time.process_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+    return {n: (statistics.median(wall[n]), statistics.median(cpu[n])) for n in fns}
 
 
 def main() -> None:
@@ -130,13 +137,14 @@ def main() -> None:
             f"Per-call cost, {args.tokens}-token answer, median of {args.calls} calls "
             "(stand-in in a separate process on 127.0.0.1)\n"
         )
-        print("| mode | client | median ms | vs raw httpx |")
-        print("|---|---|---:|---:|")
+        print("| mode | client | wall ms | vs raw | client CPU ms | vs raw |")
+        print("|---|---|---:|---:|---:|---:|")
         for mode, fns in groups.items():
             medians = measure(fns, args.calls)
-            base_ms = medians["raw httpx"]
-            for name, value in medians.items():
-                print(f"| {mode} | {name} | {value * 1000:.2f} | {value / base_ms:.2f}x |")
+            base_wall, base_cpu = medians["raw httpx"]
+            for name, (w, c) in medians.items():
+                print(f"| {mode} | {name} | {w * 1000:.2f} | {w / base_wall:.2f}x | "
+                      f"{c * 1000:.2f} | {c / base_cpu:.2f}x |")
 
 
 if __name__ == "__main__":

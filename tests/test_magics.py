@@ -258,3 +258,18 @@ def test_config_sets_traits_and_refuses_bad_values(ip, srv):
     ip.run_line_magic("config", "RespondMagics.model = 'from-traitlets'")
     run_cell(ip, "%%respond\nhi")
     assert posts(srv)[2]["model"] == "from-traitlets"
+
+
+def test_offline_auto_and_shared_standin(srv, monkeypatch):
+    with pointed_at(srv, monkeypatch) as ip:
+        online = run_cell(ip, "%agcloud offline auto")
+        assert "Online" in online.stdout and srv.base_url in online.stdout
+        monkeypatch.delenv("AGCLOUD_API_KEY")
+        monkeypatch.setenv("AGCLOUD_STANDIN_URL", srv.base_url)
+        offline = run_cell(ip, "%agcloud offline auto")
+        assert "Offline" in offline.stdout and "not a real model" in offline.stdout
+        answer = run_cell(ip, "%%respond\nhi offline")
+        assert "hi offline" in answer.stdout and len(srv.requests) == 1
+        run_cell(ip, "%agcloud offline stop")
+        get_magics(ip).offline_key = None
+    assert get_magics(ip).base_url is None
