@@ -47,5 +47,5 @@ def test_notebook_runs_offline(path, monkeypatch):
                        if o.output_type == "display_data" and "agcloud_magic" in o.get("metadata", {})]
             assert answers and answers[-1].strip(), f"{path.name}: empty answer for {cell.source[:60]!r}"
             answered += 1
-    assert answered >= 3
+    assert answered >= 2
     assert len([r for r in srv.requests if r.method == "POST"]) >= answered
