@@ -69,11 +69,19 @@ def messages(input_value: Any) -> list[tuple[str, list[dict[str, Any]]]]:
 
 def last_user_text(input_value: Any) -> str | None:
     """The text parts of the last user message, joined by newlines (None if there is none)."""
-    for role, parts in reversed(messages(input_value)):
-        if role == "user":
-            texts = [p.get("text", "") for p in parts if p.get("type") == "input_text"]
-            return "\n".join(texts) if texts else None
-    return None
+    return last_said(input_value, roles=("user",))[1]
+
+
+def last_said(
+    input_value: Any, roles: tuple[str, ...] = ("user", "developer", "system")
+) -> tuple[str | None, str | None]:
+    """``(role, text)`` of the last message from one of ``roles`` (a user message first)."""
+    candidates = [(r, p) for r, p in messages(input_value) if r in roles]
+    users = [(r, p) for r, p in candidates if r == "user"]
+    for role, parts in reversed(users or candidates):
+        texts = [p.get("text", "") for p in parts if p.get("type") == "input_text"]
+        return role, ("\n".join(texts) if texts else None)
+    return None, None
 
 
 def function_calls(input_value: Any) -> list[dict[str, Any]]:

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .common import new_id, split_pieces
-from .inputs import describe_received, last_user_text, output_as_text, trailing_tool_outputs
+from .inputs import (
+    describe_received,
+    last_said,
+    last_user_text,
+    output_as_text,
+    trailing_tool_outputs,
+)
 from .lorem import lorem_count, lorem_pieces
 
 __all__ = ["CallOut", "MessageOut", "Plan", "ReasoningOut", "model_plan", "script_plan"]
@@ -135,9 +141,10 @@ def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) ->
     calls = _forced_calls(body)
     if calls:
         return Plan(list(calls))
-    said = last_user_text(body["input"])
+    role, said = last_said(body["input"])
+    who = "You said" if role in (None, "user") else f"You said (as {role})"
     text = (
-        f"{banner}\n\nYou said: {said if said is not None else '(no text)'}\n\n"
+        f"{banner}\n\n{who}: {said if said is not None else '(no text)'}\n\n"
         f"Received: {describe_received(body)}"
     )
     return Plan([MessageOut(split_pieces(text))])

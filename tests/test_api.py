@@ -1,0 +1,73 @@
+"""The Python face: respond() and arespond() against the stand-in over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import agcloud_magic
+from agcloud_magic.standin import serve
+
+
+@pytest.fixture()
+def srv(monkeypatch):
+    with serve() as server:
+        monkeypatch.setenv("AGCLOUD_BASE_URL", server.base_url)
+        monkeypatch.setenv("AGCLOUD_API_KEY", "sk-test-api-0000000000")
+        monkeypatch.setenv("AGCLOUD_MODEL", "echo")
+        yield server
+
+
+def test_respond_returns_a_result(srv):
+    result = agcloud_magic.respond("What is 2 + 2?", temperature=0.1, instructions="Be terse.")
+    assert "What is 2 + 2?" in result.text and str(result) == result.text
+    assert result.status == "completed" and result.model == "echo"
+    assert result.id.startswith("resp_") and result.usage["total_tokens"] > 0
+    assert result.output[0]["type"] == "message"
+    body = srv.requests[-1].body
+    assert body["temperature"] == 0.1 and body["instructions"] == "Be terse." and body["stream"]
+    bundle = result._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}
+
+
+def test_respond_with_role_messages_and_parts(srv):
+    message = {"role": "developer", "content": [{"type": "input_text", "text": "hello parts"}]}
+    result = agcloud_magic.respond(message, stream=False)
+    assert "hello parts" in result.text
+    assert srv.requests[-1].body["input"] == [message]
+
+
+def test_arespond_under_asyncio_run(srv):
+    result = asyncio.run(agcloud_magic.arespond("async hello"))
+    assert "async hello" in result.text
+
+
+def test_result_html_is_inert(srv):
+    result = agcloud_magic.respond('<img src=x onerror="alert(1)"><script>alert(2)</script>')
+    html = result._repr_mimebundle_()["text/html"]
+    assert "<img" not in html and "<script" not in html and "&lt;img" in html
+
+
+def test_arespond_with_nest_asyncio_applied(srv):
+    code = textwrap.dedent(f"""
+        import asyncio, os, nest_asyncio
+        os.environ.update(AGCLOUD_BASE_URL={srv.base_url!r}, AGCLOUD_API_KEY="sk-test-nest-000000")
+        nest_asyncio.apply()
+        import agcloud_magic
+
+        async def main():
+            first = await agcloud_magic.arespond("nested one")
+            # A blocking call from inside a running (patched) loop, as a notebook cell would.
+            second = agcloud_magic.respond("nested two", previous_response_id=first.id)
+            return first, second
+
+        loop = asyncio.get_event_loop()
+        first, second = loop.run_until_complete(main())
+        print(first.status, second.status, "Turn 2" in second.text)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["completed", "completed", "True"], out.stderr[-2000:]
