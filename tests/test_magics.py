@@ -273,3 +273,48 @@ def test_offline_auto_and_shared_standin(srv, monkeypatch):
         run_cell(ip, "%agcloud offline stop")
         get_magics(ip).offline_key = None
     assert get_magics(ip).base_url is None
+
+
+def test_login_keeps_the_key_in_memory_only(srv, monkeypatch):
+    typed = "sk-test-typed-at-the-prompt-98765"
+    with pointed_at(srv, monkeypatch) as ip:
+        monkeypatch.delenv("AGCLOUD_API_KEY")
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": typed)
+        login = run_cell(ip, "%agcloud login")
+        answer = run_cell(ip, "%%respond\nafter login")
+        config = run_cell(ip, "%agcloud config")
+        run_cell(ip, "%agcloud logout")
+    assert "sk-…8765" in login.stdout and "sk-…8765" in config.stdout and "(login)" in config.stdout
+    assert srv.requests[-1].headers["Authorization"] == "Bearer ***"
+    for run in (login, answer, config):
+        assert typed not in run.everything
+    assert get_magics(ip).login_key is None
+
+
+def test_help_lists_every_option():
+    from agcloud_magic.magics import RespondMagics
+
+    doc = RespondMagics.respond.__doc__
+    for option in (
+        "--model",
+        "--instructions",
+        "--max-output-tokens",
+        "--temperature",
+        "--top-p",
+        "--no-stream",
+        "--tools",
+        "--tool-choice",
+        "--reasoning",
+        "--truncation",
+        "--role",
+        "--image",
+        "--file",
+        "--df",
+        "--new",
+        "--chat",
+        "--continue",
+        "--out",
+        "--format",
+        "--dry-run",
+    ):
+        assert option in doc, option
