@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +25,26 @@ _FIELDS = (
 _CLIENTS: dict[Settings, Client] = {}
 
 
+def current_settings() -> Settings:
+    """The settings in force: the loaded extension's (so ``%agcloud login``/``offline`` and
+    ``%config`` apply to the Python API too), else the environment, read now."""
+    if "IPython" in sys.modules:
+        from IPython import get_ipython
+
+        from .extension import get_magics
+
+        shell = get_ipython()
+        magics = get_magics(shell) if shell is not None else None
+        if magics is not None:
+            return magics.settings()
+    return Settings.from_env()
+
+
 def default_client(settings: Settings | None = None) -> Client:
-    """A client for ``settings`` (default: the environment, read now), reused across calls."""
+    """A client for ``settings`` (default: :func:`current_settings`), reused across calls."""
     from .client import Client
 
-    settings = settings or Settings.from_env()
+    settings = settings or current_settings()
     client = _CLIENTS.get(settings)
     if client is None:
         client = _CLIENTS[settings] = Client(settings)

@@ -93,7 +93,7 @@ def dataframe_summary():
              "Describe the measurements."),
         md("## From Python\n`df.respond(...)` asks about a frame; `_repr_llm_` lets any "
            "object say what the model sees."),
-        code('result = penguins.respond("Which island has the most penguins?", max_output_tokens=300)\n'
+        code('result = penguins.respond("Which island has the most penguins?")\n'
              'print(result.text[:300])'),
         code('class Experiment:\n    def __init__(self, name, runs):\n'
              '        self.name, self.runs = name, runs\n\n'

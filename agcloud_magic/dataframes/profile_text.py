@@ -1,0 +1,225 @@
+"""Column profiles for text-like and other non-numeric dtypes.
+
+Strings backed by arrow are read without conversion (null counts are O(1), the sample is taken
+per chunk); object columns are scanned once for nulls and otherwise profiled from the sample,
+including cells that cannot be hashed (lists, dicts), which are counted by a stable repr.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import stats
+from ._text import fmt_int, fmt_num, fmt_scalar, fmt_share, stable_repr
+from .profile import TOP_LIMIT, ColumnProfile, Context, finish_numbers, set_top
+from .sampling import take_arrow, take_values
+
+HINT_VALUES = 250
+_DATE_LIKE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
+
+
+def profile_category(arr: Any, prof: ColumnProfile, ctx: Context) -> None:
+    """Categoricals: exact counts per category from the codes (one bincount pass)."""
+    prof.family = "category"
+    codes = np.asarray(arr.codes)
+    cats = arr.categories
+    counts = stats.int_counts(codes, -1, len(cats) - 1)
+    prof.nulls = int(counts[0])
+    observed = counts[1:]
+    prof.distinct = int(np.count_nonzero(observed))
+    note = f"{fmt_int(len(cats))} categories" + (", ordered" if arr.ordered else "")
+    if prof.distinct < len(cats):
+        note += f" ({fmt_int(len(cats) - prof.distinct)} unused)"
+    prof.notes.append(note)
+    order = [i for i in stats.top_order(observed, TOP_LIMIT) if observed[i]]
+    set_top(prof, [(fmt_scalar(cats[i]), int(observed[i])) for i in order], ctx.rows,
+            prof.non_null, True)
+    if arr.ordered and prof.distinct:
+        seen = np.flatnonzero(observed)
+        prof.lo, prof.hi = fmt_scalar(cats[seen[0]]), fmt_scalar(cats[seen[-1]])
+
+
+def profile_arrow(data: pa.ChunkedArray, prof: ColumnProfile, ctx: Context) -> None:
+    """Arrow-backed columns (pandas' default ``str`` dtype, ``int64[pyarrow]``, nested types)."""
+    typ = data.type
+    prof.nulls = data.null_count
+    sample = data if ctx.positions is None else take_arrow(data, ctx.positions)
+    values = sample.drop_null()
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or _is_string_view(typ):
+        prof.family = "string"
+        return _arrow_strings(values, prof, ctx)
+    if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+        return _arrow_numbers(data, values, prof, ctx)
+    if pa.types.is_boolean(typ):
+        prof.family = "bool"
+        trues = int(pc.sum(data).as_py() or 0)
+        count = prof.non_null
+        prof.distinct = int(trues > 0) + int(count - trues > 0)
+        if count:
+            prof.notes.append(f"true {fmt_share(trues / count)} ({fmt_int(trues)})")
+        return None
+    if pa.types.is_temporal(typ) or pa.types.is_decimal(typ):
+        try:
+            lo_hi = pc.min_max(data)
+            prof.lo = fmt_scalar(lo_hi["min"].as_py())
+            prof.hi = fmt_scalar(lo_hi["max"].as_py())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
+            pass
+    return _python_values(values.to_pylist(), prof, ctx)
+
+
+def _is_string_view(typ: pa.DataType) -> bool:
+    check = getattr(pa.types, "is_string_view", None)
+    return bool(check and check(typ))
+
+
+def _arrow_strings(values: pa.Array | pa.ChunkedArray, prof: ColumnProfile,
+                   ctx: Context) -> None:
+    vc = pc.value_counts(values)  # first-seen order, independent of hash seeds
+    uniq = vc.field("values")
+    counts = vc.field("counts").to_numpy(zero_copy_only=False).astype(np.int64)
+    _distinct(prof, ctx, len(counts), int(np.count_nonzero(counts == 1)), len(values))
+    order = stats.top_order(counts, TOP_LIMIT)
+    set_top(prof, [(uniq[int(i)].as_py(), int(counts[i])) for i in order], ctx.sample_rows,
+            len(values), not ctx.sampled)
+    if len(values):
+        lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
+        _length_note(prof, lengths, ctx)
+        head = values.slice(0, HINT_VALUES).to_pylist()
+        _text_hints(head, prof, ctx)
+
+
+def _arrow_numbers(data: pa.ChunkedArray, values: pa.Array | pa.ChunkedArray,
+                   prof: ColumnProfile, ctx: Context) -> None:
+    """Exact min/max/mean/sd with arrow kernels; quantiles and distincts from the sample."""
+    is_int = pa.types.is_integer(data.type)
+    sv = np.array(values.to_numpy(zero_copy_only=False), copy=True)
+    if not is_int:
+        sv = sv[~np.isnan(sv)]
+    sv.sort()
+    lo_hi = pc.min_max(data)
+    sd = pc.stddev(data, ddof=1).as_py()
+    m = stats.Moments(count=prof.non_null, nulls=prof.nulls, lo=lo_hi["min"].as_py(),
+                      hi=lo_hi["max"].as_py(), mean=pc.mean(data).as_py(), sd=sd,
+                      increasing=False, strictly_increasing=False, decreasing=False,
+                      strictly_decreasing=False)
+    finish_numbers(m, prof, ctx, is_int, sv=sv)
+
+
+def profile_objects(values: np.ndarray, prof: ColumnProfile, ctx: Context) -> None:
+    """object columns, python-backed strings and other numpy kinds (complex, bytes): exact
+    null count in one chunked pass, the rest from the sample."""
+    prof.family = "string" if prof.dtype.startswith("string") else "object"
+    nulls = 0
+    for start in range(0, len(values), stats.CHUNK):
+        nulls += int(np.count_nonzero(pd.isna(values[start:start + stats.CHUNK])))
+    prof.nulls = nulls
+    sample = values if ctx.positions is None else values[ctx.positions]
+    # Only the sample becomes Python objects (complex or bytes columns are not copied whole).
+    sample = sample[~pd.isna(sample)].astype(object, copy=False)
+    _python_values(sample, prof, ctx)
+
+
+def profile_generic(arr: Any, prof: ColumnProfile, ctx: Context) -> None:
+    """Any other extension array (period, interval, sparse, third-party): counts and values."""
+    prof.nulls = int(np.count_nonzero(np.asarray(arr.isna(), dtype=bool)))
+    sample = list(arr) if ctx.positions is None else take_values(arr, ctx.positions)
+    _python_values([v for v in sample if not _is_null(v)], prof, ctx)
+
+
+def _is_null(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(value != value)
+    return False
+
+
+def _python_values(values: list | np.ndarray, prof: ColumnProfile, ctx: Context) -> None:
+    """Types, distinct count, frequent values and (for strings) lengths of non-null values."""
+    mark = "~" if ctx.sampled else ""
+    types = Counter(type(v) for v in values)
+    ranked = sorted(((c, _type_name(t)) for t, c in types.items()), key=lambda x: (-x[0], x[1]))
+    if len(ranked) > 1:
+        prof.flags["mixed_types"] = [name for _, name in ranked]
+        shares = ", ".join(f"{name} {fmt_share(c / len(values))}" for c, name in ranked[:6])
+        if len(ranked) > 6:
+            shares += f", ... ({len(ranked)} types)"
+        prof.notes.append(f"types{mark} {shares}")
+    elif ranked and ranked[0][1] != "str" and prof.family == "object":
+        prof.notes.append(f"type{mark} {ranked[0][1]}")
+    mixed = len(ranked) > 1
+    if mixed:
+        # 1, 1.0 and True are equal in Python; count them apart when the column mixes types.
+        tagged, counts, hashable = stats.count_values([(type(v).__name__, v) for v in values])
+        keys = [k[1] for k in tagged]
+    else:
+        keys, counts, hashable = stats.count_values(values)
+    if not hashable:
+        prof.flags["unhashable"] = True
+        prof.notes.append("unhashable cells, counted by repr")
+    _distinct(prof, ctx, len(keys), int(np.count_nonzero(counts == 1)), len(values))
+    order = stats.top_order(counts, TOP_LIMIT)
+    show = fmt_scalar if hashable and not mixed else _repr_text
+    set_top(prof, [(show(keys[i]), int(counts[i])) for i in order], ctx.sample_rows,
+            len(values), not ctx.sampled)
+    prof.top_literal = mixed or not hashable or bool(ranked and ranked[0][1] != "str")
+    if ranked and len(ranked) == 1 and ranked[0][1] == "str":
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        _length_note(prof, lengths, ctx)
+        _text_hints(list(values[:HINT_VALUES]), prof, ctx)
+
+
+def _repr_text(value: Any) -> str:
+    return stable_repr(value, 400)
+
+
+def _type_name(t: type) -> str:
+    return t.__name__ if t.__module__ == "builtins" else t.__qualname__
+
+
+def _distinct(prof: ColumnProfile, ctx: Context, seen: int, singletons: int,
+              sample_n: int) -> None:
+    est = stats.distinct_estimate(seen, singletons, sample_n, prof.non_null)
+    prof.distinct, prof.distinct_exact = round(est), not ctx.sampled
+    prof.flags["singletons"] = singletons
+
+
+def _length_note(prof: ColumnProfile, lengths: np.ndarray, ctx: Context) -> None:
+    mark = "~" if ctx.sampled else ""
+    lo, hi, mean = int(lengths.min()), int(lengths.max()), float(lengths.mean())
+    prof.notes.append(f"len{mark} {fmt_int(lo)}-{fmt_int(hi)} (mean {fmt_num(mean, 3)})")
+    prof.flags["len_max"] = hi
+
+
+def _text_hints(head: list, prof: ColumnProfile, ctx: Context) -> None:
+    """Flag strings that are really numbers or ISO dates (from up to 250 sample values)."""
+    if not head:
+        return
+    mark = "~" if ctx.sampled or len(head) < prof.non_null else ""
+    probe = pd.Series(head, dtype=object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        share = float(pd.to_numeric(probe, errors="coerce").notna().mean())
+        if share >= 0.95:
+            prof.flags["numeric_text"] = share
+            prof.notes.append(f"looks numeric{mark}")
+            return
+        if not _DATE_LIKE.match(str(head[0])):
+            return
+        try:
+            parsed = pd.to_datetime(probe, errors="coerce", format="ISO8601", utc=True)
+            share = float(parsed.notna().mean())
+        except (ValueError, TypeError):
+            return
+    if share >= 0.95:
+        prof.flags["date_text"] = share
+        prof.notes.append(f"looks like ISO dates{mark}")

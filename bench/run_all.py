@@ -1,0 +1,42 @@
+"""Run every benchmark in this folder, one after another, and print their tables.
+
+    .venv/bin/python bench/run_all.py [--quick]
+
+``--quick`` passes smaller sizes/fewer runs where a script supports it (for a smoke run).
+jupyter-ai-magics is compared when ``AGC_PEER_PYTHON`` names a Python that has it installed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+SCRIPTS = {
+    "bench_client.py": (["--calls", "40"], ["--calls", "8"]),
+    "bench_load_ext.py": (["--runs", "9"], ["--runs", "3"]),
+    "bench_stream.py": ([], ["--runs", "1"]),
+    "bench_render.py": ([], ["--runs", "1"]),
+    "bench_summarize.py": ([], ["--sizes", "1e5,wide", "--runs", "2"]),
+}
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv[1:]
+    failures = 0
+    for script, (full, small) in SCRIPTS.items():
+        args = list(small if quick else full)
+        peer = os.environ.get("AGC_PEER_PYTHON")
+        if script == "bench_load_ext.py" and peer:
+            args += ["--peer-python", peer]
+        print(f"\n### {script} {' '.join(args)}\n", flush=True)
+        code = subprocess.call([sys.executable, str(HERE / script), *args], cwd=HERE.parent)
+        failures += code != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
