@@ -20,14 +20,12 @@ Medians over ``--runs``; rows at 100 tokens/s use a stand-in paced at 10 ms per 
 from __future__ import annotations
 
 import argparse
-import json
 import queue
 import statistics
 import time
 
-from jupyter_client.manager import start_new_kernel
-
 from _standin_proc import standin_process
+from jupyter_client.manager import start_new_kernel
 
 KEY = "sk-test-bench-stream"
 
@@ -111,7 +109,7 @@ def bench(base: str, tokens: int, runs: int) -> dict[str, dict[str, float]]:
         }
         rows: dict[str, list[dict]] = {name: [] for name in strategies}
         answer_bytes = 0
-        for name, call in strategies.items():  # warm-up (imports, connections)
+        for call in strategies.values():  # warm-up (imports, connections)
             run_cell(kc, CELL.format(call=call))
         for _ in range(runs):
             for name, call in strategies.items():

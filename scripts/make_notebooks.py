@@ -38,29 +38,45 @@ def quickstart():
     return [
         md(f"# Quickstart\n\n{OFFLINE_NOTE}"),
         code(SETUP),
-        md("## Ask\n`%%respond` sends the cell; the answer streams in as safe Markdown, "
-           "with a footer (model, tokens, time)."),
+        md(
+            "## Ask\n`%%respond` sends the cell; the answer streams in as safe Markdown, "
+            "with a footer (model, tokens, time)."
+        ),
         code("%%respond\nIn two sentences: what is a Jupyter kernel?"),
-        md("## Chain\nThe next turn continues the conversation (`previous_response_id`). "
-           "`%respond` is the one-line form."),
+        md(
+            "## Chain\nThe next turn continues the conversation (`previous_response_id`). "
+            "`%respond` is the one-line form."
+        ),
         code("%respond --max-output-tokens 120 And how is it different from the notebook server?"),
         code("%agcloud history"),
-        md("## Options and the result object\nEvery request field has an option "
-           "(`%respond?` lists them). `-o NAME` keeps the result."),
-        code('%%respond --instructions "Answer like a patient teacher." --temperature 0.2 '
-             '-o answer\nWhat does "mean" mean in statistics?'),
+        md(
+            "## Options and the result object\nEvery request field has an option "
+            "(`%respond?` lists them). `-o NAME` keeps the result."
+        ),
+        code(
+            '%%respond --instructions "Answer like a patient teacher." --temperature 0.2 '
+            '-o answer\nWhat does "mean" mean in statistics?'
+        ),
         code("print(answer.status, answer.model, answer.id)\nprint(answer.usage)"),
-        md("## Variables\n`{name}` inserts a kernel variable; other braces stay as written, "
-           "and `{{name}}` is a literal."),
+        md(
+            "## Variables\n`{name}` inserts a kernel variable; other braces stay as written, "
+            "and `{{name}}` is a literal."
+        ),
         code('topic = "standard deviation"\nlevel = "secondary school"'),
-        code('%%respond\nExplain {topic} for a {level} class, with one example.\n'
-             'Literal braces stay: {{topic}}, {"json": true}, {1, 2}.'),
-        md("## Re-running a cell replaces its turn\nJupyterLab, Notebook 7 and VS Code send a "
-           "cell id with each run. Re-running a cell branches from that cell's parent instead "
-           "of stacking a duplicate turn. Here the same cell id runs twice:"),
-        code('ip = get_ipython()\nfor attempt in range(2):\n'
-             '    ip.run_cell("%%respond --max-output-tokens 60\\nName one prime number.", '
-             'cell_id="rerun-demo")'),
+        code(
+            "%%respond\nExplain {topic} for a {level} class, with one example.\n"
+            'Literal braces stay: {{topic}}, {"json": true}, {1, 2}.'
+        ),
+        md(
+            "## Re-running a cell replaces its turn\nJupyterLab, Notebook 7 and VS Code send a "
+            "cell id with each run. Re-running a cell branches from that cell's parent instead "
+            "of stacking a duplicate turn. Here the same cell id runs twice:"
+        ),
+        code(
+            "ip = get_ipython()\nfor attempt in range(2):\n"
+            '    ip.run_cell("%%respond --max-output-tokens 60\\nName one prime number.", '
+            'cell_id="rerun-demo")'
+        ),
         code("%agcloud history"),
         md("## Threads and usage"),
         code("%%respond --chat side\nA separate thread: name a colour."),
@@ -72,110 +88,162 @@ def quickstart():
 
 def dataframe_summary():
     return [
-        md("# DataFrame summaries\n\nExploring the Palmer penguins data (CC0, "
-           f"`data/penguins.csv`) with a model's help.\n\n{OFFLINE_NOTE}"),
+        md(
+            "# DataFrame summaries\n\nExploring the Palmer penguins data (CC0, "
+            f"`data/penguins.csv`) with a model's help.\n\n{OFFLINE_NOTE}"
+        ),
         code(SETUP),
-        code('import pandas as pd\n\npenguins = pd.read_csv("data/penguins.csv")\n'
-             'penguins["species"] = penguins["species"].astype("category")\npenguins.shape'),
-        md("## What the model sees\n`summarize` builds a bounded, deterministic summary: "
-           "shape, dtypes, missing values, distinct counts, statistics, frequent values, "
-           "sample rows and alerts. `~` marks estimates (only on large frames)."),
-        code("import agcloud_magic\n\nprint(agcloud_magic.summarize(penguins, name=\"penguins\"))"),
+        code(
+            'import pandas as pd\n\npenguins = pd.read_csv("data/penguins.csv")\n'
+            'penguins["species"] = penguins["species"].astype("category")\npenguins.shape'
+        ),
+        md(
+            "## What the model sees\n`summarize` builds a bounded, deterministic summary: "
+            "shape, dtypes, missing values, distinct counts, statistics, frequent values, "
+            "sample rows and alerts. `~` marks estimates (only on large frames)."
+        ),
+        code('import agcloud_magic\n\nprint(agcloud_magic.summarize(penguins, name="penguins"))'),
         md("## Ask about the frame\n`--dry-run` first, to see the request; then for real."),
         code("%%respond --df penguins --dry-run\nWhat stands out in this table?"),
-        code("%%respond --df penguins\nWhat stands out in this table? Which columns have "
-             "missing values, and how would you handle them?"),
+        code(
+            "%%respond --df penguins\nWhat stands out in this table? Which columns have "
+            "missing values, and how would you handle them?"
+        ),
         md("## Interpolation\nA DataFrame in `{...}` becomes its summary too."),
-        code("%%respond\nHere is the table: {penguins}\nSuggest three plots that would show "
-             "differences between species."),
+        code(
+            "%%respond\nHere is the table: {penguins}\nSuggest three plots that would show "
+            "differences between species."
+        ),
         md("## Privacy knobs\nNo sample rows, and a column left out entirely."),
-        code("%%respond --df penguins --no-sample-rows --exclude-columns sex,year --dry-run\n"
-             "Describe the measurements."),
-        md("## From Python\n`df.respond(...)` asks about a frame; `_repr_llm_` lets any "
-           "object say what the model sees."),
-        code('result = penguins.respond("Which island has the most penguins?")\n'
-             'print(result.text[:300])'),
-        code('class Experiment:\n    def __init__(self, name, runs):\n'
-             '        self.name, self.runs = name, runs\n\n'
-             '    def _repr_llm_(self):\n'
-             '        return f"Experiment {self.name!r} with {len(self.runs)} runs: {self.runs}"\n\n'
-             'exp = Experiment("flipper-growth", [181, 186, 195])'),
+        code(
+            "%%respond --df penguins --no-sample-rows --exclude-columns sex,year --dry-run\n"
+            "Describe the measurements."
+        ),
+        md(
+            "## From Python\n`df.respond(...)` asks about a frame; `_repr_llm_` lets any "
+            "object say what the model sees."
+        ),
+        code(
+            'result = penguins.respond("Which island has the most penguins?")\n'
+            "print(result.text[:300])"
+        ),
+        code(
+            "class Experiment:\n    def __init__(self, name, runs):\n"
+            "        self.name, self.runs = name, runs\n\n"
+            "    def _repr_llm_(self):\n"
+            '        return f"Experiment {self.name!r} with {len(self.runs)} runs: {self.runs}"\n\n'
+            'exp = Experiment("flipper-growth", [181, 186, 195])'
+        ),
         code("%%respond\nIs this experiment big enough to conclude anything? {exp}"),
     ]
 
 
 def teaching_demo():
     return [
-        md(f"# Teaching demo\n\nInstructions, temperature, images and the chat panel.\n\n"
-           f"{OFFLINE_NOTE}"),
+        md(
+            f"# Teaching demo\n\nInstructions, temperature, images and the chat panel.\n\n"
+            f"{OFFLINE_NOTE}"
+        ),
         code(SETUP),
-        md("## Set the tone with instructions\nInstructions are resent on every turn of the "
-           "thread, so the tone holds."),
-        code('%%respond --instructions "You teach 12-year-olds. Short sentences, one example." '
-             '--temperature 0.3\nWhy is the sky blue?'),
+        md(
+            "## Set the tone with instructions\nInstructions are resent on every turn of the "
+            "thread, so the tone holds."
+        ),
+        code(
+            '%%respond --instructions "You teach 12-year-olds. Short sentences, one example." '
+            "--temperature 0.3\nWhy is the sky blue?"
+        ),
         code("%respond And why are sunsets red?"),
         md("## Show the model a chart"),
-        code('import matplotlib\nmatplotlib.use("Agg")\nimport matplotlib.pyplot as plt\n'
-             'import pandas as pd\n\npenguins = pd.read_csv("data/penguins.csv")\n'
-             'fig, ax = plt.subplots(figsize=(5, 3.5))\n'
-             'for species, rows in penguins.groupby("species"):\n'
-             '    ax.scatter(rows["flipper_length_mm"], rows["body_mass_g"], s=10, label=species)\n'
-             'ax.set_xlabel("flipper length (mm)")\nax.set_ylabel("body mass (g)")\nax.legend()\n'
-             'plt.close(fig)'),
-        code("%%respond --new --image fig --detail low\nDescribe this chart for a student in "
-             "three sentences."),
-        md("## The chat panel\nFor a live demo: type in the panel and press Send (or "
-           "Ctrl/Cmd+Enter). It shares the conversation with the magics. Below it is also "
-           "driven from code so this notebook runs unattended."),
+        code(
+            'import matplotlib\nmatplotlib.use("Agg")\nimport matplotlib.pyplot as plt\n'
+            'import pandas as pd\n\npenguins = pd.read_csv("data/penguins.csv")\n'
+            "fig, ax = plt.subplots(figsize=(5, 3.5))\n"
+            'for species, rows in penguins.groupby("species"):\n'
+            '    ax.scatter(rows["flipper_length_mm"], rows["body_mass_g"], s=10, label=species)\n'
+            'ax.set_xlabel("flipper length (mm)")\nax.set_ylabel("body mass (g)")\nax.legend()\n'
+            "plt.close(fig)"
+        ),
+        code(
+            "%%respond --new --image fig --detail low\nDescribe this chart for a student in "
+            "three sentences."
+        ),
+        md(
+            "## The chat panel\nFor a live demo: type in the panel and press Send (or "
+            "Ctrl/Cmd+Enter). It shares the conversation with the magics. Below it is also "
+            "driven from code so this notebook runs unattended."
+        ),
         code("import agcloud_magic\n\npanel = agcloud_magic.Panel()\npanel"),
-        code('panel.prompt.value = "Give the class one fun fact about penguins."\n'
-             "panel.send.click()\nresult = panel.wait(timeout=60)\n"
-             "print(panel.to_markdown())"),
+        code(
+            'panel.prompt.value = "Give the class one fun fact about penguins."\n'
+            "panel.send.click()\nresult = panel.wait(timeout=60)\n"
+            "print(panel.to_markdown())"
+        ),
     ]
 
 
 def tools():
     return [
-        md("# Python functions as tools\n\nThe model may call only the functions named in "
-           "`--tools`; arguments are validated against a schema built from the signature, and "
-           "nothing the model writes is ever run as code.\n\n" + OFFLINE_NOTE +
-           "\n\nOffline, the stand-in calls a tool for each `call NAME({...})` line in the "
-           "prompt; a real model decides by itself and ignores those lines' syntax."),
+        md(
+            "# Python functions as tools\n\nThe model may call only the functions named in "
+            "`--tools`; arguments are validated against a schema built from the signature, and "
+            "nothing the model writes is ever run as code.\n\n"
+            + OFFLINE_NOTE
+            + "\n\nOffline, the stand-in calls a tool for each `call NAME({...})` line in the "
+            "prompt; a real model decides by itself and ignores those lines' syntax."
+        ),
         code(SETUP),
-        code('import pandas as pd\n\npenguins = pd.read_csv("data/penguins.csv")\n\n\n'
-             'def species_stats(species: str, column: str = "body_mass_g") -> dict:\n'
-             '    """Count, mean, min and max of a numeric penguin column for one species.\n\n'
-             '    Args:\n'
-             '        species: Adelie, Chinstrap or Gentoo.\n'
-             '        column: a numeric column, e.g. body_mass_g or flipper_length_mm.\n'
-             '    """\n'
-             '    values = penguins.loc[penguins["species"] == species, column].dropna()\n'
-             '    return {"species": species, "column": column, "n": int(values.size),\n'
-             '            "mean": round(float(values.mean()), 1) if len(values) else None,\n'
-             '            "min": float(values.min()) if len(values) else None,\n'
-             '            "max": float(values.max()) if len(values) else None}'),
+        code(
+            'import pandas as pd\n\npenguins = pd.read_csv("data/penguins.csv")\n\n\n'
+            'def species_stats(species: str, column: str = "body_mass_g") -> dict:\n'
+            '    """Count, mean, min and max of a numeric penguin column for one species.\n\n'
+            "    Args:\n"
+            "        species: Adelie, Chinstrap or Gentoo.\n"
+            "        column: a numeric column, e.g. body_mass_g or flipper_length_mm.\n"
+            '    """\n'
+            '    values = penguins.loc[penguins["species"] == species, column].dropna()\n'
+            '    return {"species": species, "column": column, "n": int(values.size),\n'
+            '            "mean": round(float(values.mean()), 1) if len(values) else None,\n'
+            '            "min": float(values.min()) if len(values) else None,\n'
+            '            "max": float(values.max()) if len(values) else None}'
+        ),
         md("The schema the model receives, from the signature and the docstring:"),
         code("from agcloud_magic.tools import function_tool\n\nfunction_tool(species_stats)"),
-        md("## A tool loop over the DataFrame\nEach call is shown as it happens; the results "
-           "go back to the model until it answers in text."),
-        code('%%respond --tools species_stats\nWhich species is heaviest? Check each one.\n'
-             'call species_stats({"species": "Adelie"})\n'
-             'call species_stats({"species": "Gentoo"})\n'
-             'call species_stats({"species": "Chinstrap"})'),
-        md("## Forcing a tool, bounding the rounds\n`--tool-choice NAME` forces a call; "
-           "`--max-rounds` bounds the loop."),
-        code('%%respond --tools species_stats --tool-choice species_stats --max-rounds 2\n'
-             'Body mass of the Gentoo penguins, please.\n'
-             'call species_stats({"species": "Gentoo", "column": "body_mass_g"})'),
+        md(
+            "## A tool loop over the DataFrame\nEach call is shown as it happens; the results "
+            "go back to the model until it answers in text."
+        ),
+        code(
+            "%%respond --tools species_stats\nWhich species is heaviest? Check each one.\n"
+            'call species_stats({"species": "Adelie"})\n'
+            'call species_stats({"species": "Gentoo"})\n'
+            'call species_stats({"species": "Chinstrap"})'
+        ),
+        md(
+            "## Forcing a tool, bounding the rounds\n`--tool-choice NAME` forces a call; "
+            "`--max-rounds` bounds the loop."
+        ),
+        code(
+            "%%respond --tools species_stats --tool-choice species_stats --max-rounds 2\n"
+            "Body mass of the Gentoo penguins, please.\n"
+            'call species_stats({"species": "Gentoo", "column": "body_mass_g"})'
+        ),
     ]
 
 
 def main() -> None:
-    for name, cells in [("quickstart", quickstart()), ("dataframe_summary", dataframe_summary()),
-                        ("teaching_demo", teaching_demo()), ("tools", tools())]:
+    for name, cells in [
+        ("quickstart", quickstart()),
+        ("dataframe_summary", dataframe_summary()),
+        ("teaching_demo", teaching_demo()),
+        ("tools", tools()),
+    ]:
         notebook = new_notebook(cells=cells)
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                           "language": "python"}
+        notebook.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         notebook.metadata["language_info"] = {"name": "python"}
         nbformat.validate(notebook)
         nbformat.write(notebook, NOTEBOOKS / f"{name}.ipynb")

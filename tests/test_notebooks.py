@@ -32,8 +32,12 @@ def test_notebook_runs_offline(path, monkeypatch):
     with serve() as srv:
         monkeypatch.setenv("AGCLOUD_STANDIN_URL", srv.base_url)
         notebook = nbformat.read(path, as_version=4)
-        NotebookClient(notebook, kernel_name="python3", timeout=120,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            notebook,
+            kernel_name="python3",
+            timeout=120,
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
     code_cells = [c for c in notebook.cells if c.cell_type == "code"]
     first_text = "".join(o.get("text", "") for o in code_cells[0].outputs)
     assert "Offline" in first_text and "not a real model" in first_text
@@ -43,9 +47,14 @@ def test_notebook_runs_offline(path, monkeypatch):
             assert output.output_type != "error", f"{path.name}: {cell.source[:60]!r} raised"
             assert "Traceback" not in output.get("text", "")
         if asks_the_model(cell.source):
-            answers = [o.data.get("text/plain", "") for o in cell.outputs
-                       if o.output_type == "display_data" and "agcloud_magic" in o.get("metadata", {})]
-            assert answers and answers[-1].strip(), f"{path.name}: empty answer for {cell.source[:60]!r}"
+            answers = [
+                o.data.get("text/plain", "")
+                for o in cell.outputs
+                if o.output_type == "display_data" and "agcloud_magic" in o.get("metadata", {})
+            ]
+            assert answers and answers[-1].strip(), (
+                f"{path.name}: empty answer for {cell.source[:60]!r}"
+            )
             answered += 1
     assert answered >= 2
     assert len([r for r in srv.requests if r.method == "POST"]) >= answered
