@@ -238,6 +238,8 @@ def main() -> None:
         ("teaching_demo", teaching_demo()),
         ("tools", tools()),
     ]:
+        for number, cell in enumerate(cells):
+            cell.id = f"{name}-{number:02d}"  # stable ids: regenerating gives a clean diff
         notebook = new_notebook(cells=cells)
         notebook.metadata["kernelspec"] = {
             "name": "python3",
