@@ -72,10 +72,12 @@ def index_line(index: pd.Index, sample_size: int) -> str:
 
 def _index_order(index: pd.Index, sample_size: int) -> list[str]:
     n = len(index)
-    kind = getattr(index.dtype, "kind", "")
-    if kind in "iufmM" and n > 1:
+    dtype = index.dtype
+    kind = dtype.kind if isinstance(dtype, np.dtype) else \
+        "M" if isinstance(dtype, pd.DatetimeTZDtype) else "?"
+    if kind in ("i", "u", "f", "m", "M") and n > 1:
         # One chunked pass proves order (and uniqueness when strict) without a hash table.
-        if kind in "mM":
+        if kind in ("m", "M"):
             values, null = np.asarray(index.asi8), np.iinfo(np.int64).min
         else:
             values, null = index.to_numpy(), None
