@@ -237,17 +237,6 @@ def test_unreadable_file(tmp_path, png_bytes, monkeypatch):
     assert "permission denied" in text
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file_for_real(tmp_path, png_bytes):
-    path = tmp_path / "locked.png"
-    path.write_bytes(png_bytes)
-    path.chmod(0)
-    try:
-        assert "permission denied" in one_line_error(image_part, str(path))
-    finally:
-        path.chmod(0o600)
-
-
 # --------------------------------------------------------------------------- files
 
 
