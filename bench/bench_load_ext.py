@@ -6,7 +6,7 @@ Each run is a fresh process that starts an IPython shell, then loads the extensi
 shows medians of the whole process's wall time and peak RSS, and the extension's own share
 (time inside ``%load_ext``, RSS growth).  jupyter-ai-magics is measured with the Python given by
 ``--peer-python`` (a venv where ``pip install "jupyter-ai-magics<3"`` was run; it is not a
-dependency of this project), or skipped if none is given.
+dependency of this project); ``--peer-python auto`` makes that venv under ``build/`` first.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+PEER_VENV = Path(__file__).resolve().parents[1] / "build" / "peer-venv"
 
 PROBE = r"""
 import json, resource, sys, time
@@ -51,6 +54,17 @@ def measure(python: str, extension: str, runs: int) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in rows) for key in rows[0]}
 
 
+def peer_python() -> str:
+    """A venv with jupyter-ai-magics 2.x (its own deps: LangChain etc.), made once."""
+    python = PEER_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"(creating {PEER_VENV} with jupyter-ai-magics, once)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "jupyter-ai-magics<3",
+                        "ipython"], check=True)
+    return str(python)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
@@ -58,6 +72,8 @@ def main() -> None:
     args = parser.parse_args()
     cases = [("bare IPython shell", sys.executable, "-"),
              ("agcloud_magic", sys.executable, "agcloud_magic")]
+    if args.peer_python == "auto":
+        args.peer_python = peer_python()
     if args.peer_python:
         cases += [("bare IPython shell (peer venv)", args.peer_python, "-"),
                   ("jupyter_ai_magics", args.peer_python, "jupyter_ai_magics")]

@@ -3,7 +3,8 @@
     .venv/bin/python bench/run_all.py [--quick]
 
 ``--quick`` passes smaller sizes/fewer runs where a script supports it (for a smoke run).
-jupyter-ai-magics is compared when ``AGC_PEER_PYTHON`` names a Python that has it installed.
+jupyter-ai-magics is installed once into build/peer-venv for the %load_ext comparison (or
+``AGC_PEER_PYTHON`` names a Python that has it).
 """
 
 from __future__ import annotations
@@ -29,9 +30,8 @@ def main() -> int:
     failures = 0
     for script, (full, small) in SCRIPTS.items():
         args = list(small if quick else full)
-        peer = os.environ.get("AGC_PEER_PYTHON")
-        if script == "bench_load_ext.py" and peer:
-            args += ["--peer-python", peer]
+        if script == "bench_load_ext.py":
+            args += ["--peer-python", os.environ.get("AGC_PEER_PYTHON", "auto")]
         print(f"\n### {script} {' '.join(args)}\n", flush=True)
         code = subprocess.call([sys.executable, str(HERE / script), *args], cwd=HERE.parent)
         failures += code != 0
