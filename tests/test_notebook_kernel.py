@@ -88,3 +88,12 @@ def test_model_html_is_inert_in_the_output(monkeypatch):
     final = [o for o in nb.cells[1].outputs if o.get("data", {}).get("text/plain")][-1]
     assert "&lt;img src=x onerror=" in final.data["text/html"]
     assert "&lt;script&gt;" in final.data["text/html"]
+
+
+def test_the_kernel_runs_the_ipykernel_of_this_environment(monkeypatch):
+    """Guards the ipykernel 6 run: the kernel started must be this venv's, not another."""
+    from importlib.metadata import version
+
+    with serve() as srv:
+        nb, _client = execute(["import ipykernel; print(ipykernel.__version__)"], monkeypatch, srv)
+    assert nb.cells[0].outputs[0].text.strip() == version("ipykernel")
