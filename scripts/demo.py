@@ -101,7 +101,7 @@ def main() -> int:
     if not online:
         from agcloud_magic.standin import StandinServer
 
-        server = StandinServer(port=0, token_delay=0.01)
+        server = StandinServer(port=0, token_delay=0.003)
         server.start()
         env["AGCLOUD_STANDIN_URL"] = server.base_url
         print(f"== No AGCLOUD_API_KEY: offline stand-in running at {server.base_url}")

@@ -137,7 +137,7 @@ def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) ->
             f"{_cut(output_as_text(o.get('output')))}"
             for o in outputs
         ]
-        return Plan([MessageOut(split_pieces(banner + "\n\n" + "\n".join(lines)))])
+        return Plan([MessageOut(split_pieces(banner + "\n\n" + "\n\n".join(lines)))])
     calls = _forced_calls(body)
     if calls:
         return Plan(list(calls))
