@@ -67,6 +67,7 @@ class Client:
         self.retry_policy = retry_policy or RetryPolicy(max_retries=self.settings.max_retries)
         self._sync: httpx.Client | None = None
         self._async: httpx.AsyncClient | None = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"Client({self.settings!r})"
@@ -232,8 +233,11 @@ class Client:
     ) -> Result:
         """Async :meth:`create`; cancelling the task closes the stream."""
         url, headers, content = self._prepare(body)
-        if self._async is None:
-            self._async = httpx.AsyncClient(timeout=self._timeout())
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async_loop is not loop:
+            # An AsyncClient's connections belong to the loop that opened them; a call from
+            # another loop (a second asyncio.run, say) gets a pool of its own.
+            self._async, self._async_loop = httpx.AsyncClient(timeout=self._timeout()), loop
         started = time.monotonic()
         attempt = 0
         while True:

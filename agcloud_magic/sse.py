@@ -61,25 +61,27 @@ class SSEParser:
             # The trailing "\r" became the last "\n": the remainder is empty, not a partial line.
             self._buffer = b""
         events: list[ServerSentEvent] = []
+        data = self._data
         for raw in lines:
             if not raw:
-                if self._data:
+                if data:
                     events.append(
-                        ServerSentEvent(self._event or "message", "\n".join(self._data), self._id)
+                        ServerSentEvent(self._event or "message", "\n".join(data), self._id)
                     )
+                    data = self._data = []
                 self._event = ""
-                self._data = []
-                continue
-            self._line(raw.decode("utf-8", "replace"))
+            elif raw.startswith(b"data:"):
+                # The hot path (every event has one): no per-line function call.
+                value = raw[6:] if raw[5:6] == b" " else raw[5:]
+                data.append(value.decode("utf-8", "replace"))
+            elif raw.startswith(b"event:"):
+                value = raw[7:] if raw[6:7] == b" " else raw[6:]
+                self._event = value.decode("utf-8", "replace")
+            elif raw[:1] != b":":  # ":" starts a comment (keep-alive)
+                self._field(raw.decode("utf-8", "replace"))
         return events
 
-    def _line(self, line: str) -> None:
-        if line.startswith("data:"):
-            value = line[5:]
-            self._data.append(value[1:] if value.startswith(" ") else value)
-            return
-        if line.startswith(":"):
-            return  # a comment (keep-alive)
+    def _field(self, line: str) -> None:
         name, _, value = line.partition(":")
         if value.startswith(" "):
             value = value[1:]

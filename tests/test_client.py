@@ -247,3 +247,10 @@ def test_cancel_closes_the_stream(server):
         await client.aclose()
 
     asyncio.run(main())
+
+
+def test_one_client_across_event_loops(server):
+    client = make_client(server)
+    first = asyncio.run(client.acreate({"input": "loop one", "stream": True}))
+    second = asyncio.run(client.acreate({"input": "loop two", "stream": True}))
+    assert "loop one" in first.text and "loop two" in second.text
