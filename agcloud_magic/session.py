@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, Protocol
 
 from . import events as ev
@@ -113,6 +113,35 @@ class Session:
 
     # -- blocking face (magics) --------------------------------------------------------
 
+    def _client(self) -> Any:
+        """The client for the settings in force, after checking them (nothing sent yet)."""
+        from .api import default_client
+
+        settings = self.settings()
+        settings.require_key()
+        settings.checked_base_url()
+        return default_client(settings)
+
+    def _turn(self, ask: Ask, sink: Sink) -> Generator[dict[str, Any], Any, Result]:
+        """The steps of one turn, free of I/O: yields each request body and is sent back its
+        :class:`Result` (or the :class:`IncompleteResponseError` that carries one); returns the
+        final result.  Tool calls run here, on the driver's thread, shown through ``sink``."""
+        exchange = Exchange(self.conversation, ask)
+        body: dict[str, Any] | None = exchange.first_body()
+        incomplete: IncompleteResponseError | None = None
+        while body is not None:
+            outcome = yield body
+            if isinstance(outcome, IncompleteResponseError):
+                result, incomplete = outcome.partial, outcome
+            else:
+                result = outcome
+            body = exchange.next_body(answer_calls(ask, exchange.on_result(result), sink))
+        exchange.record()
+        self.last = exchange.last
+        if incomplete is not None:
+            raise incomplete
+        return exchange.last  # type: ignore[return-value]
+
     def run(self, ask: Ask, renderer: Any) -> Result:
         """Run ``ask`` to the end, rendering as it streams; the caller's thread blocks.
 
@@ -120,26 +149,18 @@ class Session:
         interrupt raises :class:`RequestInterrupted`.  The thread's head moves only on success
         (a response cut by ``max_output_tokens`` counts: it exists on the server).
         """
-        settings = self.settings()
-        settings.require_key()
-        settings.checked_base_url()
-        from .api import default_client
-
-        exchange = Exchange(self.conversation, ask)
-        client = default_client(settings)
-        body: dict[str, Any] | None = exchange.first_body()
-        incomplete: IncompleteResponseError | None = None
-        while body is not None:
+        client = self._client()
+        steps = self._turn(ask, renderer)
+        body = next(steps)
+        while True:
             try:
-                result = self._stream(client, body, renderer)
+                outcome: Any = self._stream(client, body, renderer)
             except IncompleteResponseError as exc:
-                result, incomplete = exc.partial, exc
-            body = exchange.next_body(answer_calls(ask, exchange.on_result(result), renderer))
-        exchange.record()
-        self.last = exchange.last
-        if incomplete is not None:
-            raise incomplete
-        return exchange.last  # type: ignore[return-value]
+                outcome = exc
+            try:
+                body = steps.send(outcome)
+            except StopIteration as done:
+                return done.value
 
     def _stream(self, client: Any, body: dict[str, Any], renderer: Any) -> Result:
         """One request on the loop thread; render its events here, in batches."""
@@ -183,31 +204,23 @@ class Session:
 
     async def arun(self, ask: Ask, sink: Sink) -> Result:
         """Run ``ask`` on the loop thread, feeding ``sink`` from there (for the panel)."""
-        settings = self.settings()
-        settings.require_key()
-        settings.checked_base_url()
-        from .api import default_client
-
-        exchange = Exchange(self.conversation, ask)
-        client = default_client(settings)
-        body: dict[str, Any] | None = exchange.first_body()
-        incomplete: IncompleteResponseError | None = None
+        client = self._client()
 
         def on_event(event: ev.Event) -> None:
             if event.get("type") in SHOWN_EVENTS:
                 show_event(event, sink)
 
-        while body is not None:
+        steps = self._turn(ask, sink)
+        body = next(steps)
+        while True:
             try:
-                result = await client.acreate(body, on_event=on_event)
+                outcome: Any = await client.acreate(body, on_event=on_event)
             except IncompleteResponseError as exc:
-                result, incomplete = exc.partial, exc
-            body = exchange.next_body(answer_calls(ask, exchange.on_result(result), sink))
-        exchange.record()
-        self.last = exchange.last
-        if incomplete is not None:
-            raise incomplete
-        return exchange.last  # type: ignore[return-value]
+                outcome = exc
+            try:
+                body = steps.send(outcome)
+            except StopIteration as done:
+                return done.value
 
 
 class _Scratch(Conversation):

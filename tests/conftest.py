@@ -50,3 +50,18 @@ def standin() -> Iterator[StandinServer]:
     """A fresh stand-in on a free loopback port, stopped after the test."""
     with serve() as srv:
         yield srv
+
+
+@pytest.fixture
+def srv(standin: StandinServer) -> StandinServer:
+    """The stand-in, under the short name the magic and panel tests use."""
+    return standin
+
+
+@pytest.fixture
+def ip(srv: StandinServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The process's IPython shell with agcloud_magic loaded, pointed at ``srv``."""
+    from .magic_support import pointed_at
+
+    with pointed_at(srv, monkeypatch) as shell:
+        yield shell

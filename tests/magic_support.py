@@ -68,6 +68,11 @@ def run_cell(ip: InteractiveShell, code: str, cell_id: str | None = None) -> Run
     return Run(result, captured.stdout, captured.stderr, outputs)
 
 
+def posts(srv: Any) -> list[dict[str, Any]]:
+    """The JSON bodies the stand-in received, in order."""
+    return [r.body for r in srv.requests if r.method == "POST"]
+
+
 @contextlib.contextmanager
 def pointed_at(srv: Any, monkeypatch: Any, key: str = KEY) -> Iterator[InteractiveShell]:
     monkeypatch.setenv("AGCLOUD_BASE_URL", srv.base_url)

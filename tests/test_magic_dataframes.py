@@ -7,31 +7,20 @@ import pytest
 from IPython.core.error import UsageError
 
 from agcloud_magic.dataframes import summarize
-from agcloud_magic.standin import serve
 
-from .magic_support import pointed_at, run_cell
-
-
-@pytest.fixture()
-def srv():
-    with serve() as server:
-        yield server
+from .magic_support import posts, run_cell
 
 
 @pytest.fixture()
-def ip(srv, monkeypatch):
-    with pointed_at(srv, monkeypatch) as shell:
-        shell.user_ns["sales"] = pd.DataFrame({
-            "region": ["north", "south", "north", "east"],
-            "amount": [10.5, 20.0, None, 7.25],
-            "email": ["a@x.org", "b@x.org", "c@x.org", "d@x.org"],
-        })
-        shell.user_ns["notaframe"] = [1, 2, 3]
-        yield shell
-
-
-def posts(srv) -> list[dict]:
-    return [r.body for r in srv.requests if r.method == "POST"]
+def ip(ip):  # the shared shell (conftest), with this module's variables
+    shell = ip
+    shell.user_ns["sales"] = pd.DataFrame({
+        "region": ["north", "south", "north", "east"],
+        "amount": [10.5, 20.0, None, 7.25],
+        "email": ["a@x.org", "b@x.org", "c@x.org", "d@x.org"],
+    })
+    shell.user_ns["notaframe"] = [1, 2, 3]
+    yield shell
 
 
 def test_df_option_adds_the_summary_as_an_input_text_part(ip, srv):

@@ -9,10 +9,9 @@ import pytest
 from IPython.core.error import UsageError
 
 from agcloud_magic.extension import get_magics
-from agcloud_magic.standin import serve
 
 from .helpers import shared_dir
-from .magic_support import pointed_at, run_cell
+from .magic_support import posts, run_cell
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -20,35 +19,25 @@ PNG = base64.b64decode(
 
 
 @pytest.fixture()
-def srv():
-    with serve() as server:
-        yield server
+def ip(ip):  # the shared shell (conftest), with this module's variables
+    shell = ip
+    calls: list[tuple] = []
 
+    def add(a: int, b: int) -> int:
+        """Add two integers."""
+        calls.append(("add", a, b))
+        return a + b
 
-@pytest.fixture()
-def ip(srv, monkeypatch):
-    with pointed_at(srv, monkeypatch) as shell:
-        calls: list[tuple] = []
+    def explode(reason: str) -> str:
+        """Always fails."""
+        raise RuntimeError(f"no luck: {reason}")
 
-        def add(a: int, b: int) -> int:
-            """Add two integers."""
-            calls.append(("add", a, b))
-            return a + b
+    def never_named() -> str:
+        calls.append(("never_named",))
+        return "ran"
 
-        def explode(reason: str) -> str:
-            """Always fails."""
-            raise RuntimeError(f"no luck: {reason}")
-
-        def never_named() -> str:
-            calls.append(("never_named",))
-            return "ran"
-
-        shell.user_ns.update(add=add, explode=explode, never_named=never_named, tool_calls=calls)
-        yield shell
-
-
-def posts(srv) -> list[dict]:
-    return [r.body for r in srv.requests if r.method == "POST"]
+    shell.user_ns.update(add=add, explode=explode, never_named=never_named, tool_calls=calls)
+    yield shell
 
 
 def test_two_round_tool_loop_with_parallel_calls(ip, srv):

@@ -12,23 +12,7 @@ from IPython.core.error import UsageError
 from agcloud_magic.extension import get_magics
 from agcloud_magic.standin import serve
 
-from .magic_support import KEY, pointed_at, run_cell
-
-
-@pytest.fixture()
-def srv():
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture()
-def ip(srv, monkeypatch):
-    with pointed_at(srv, monkeypatch) as shell:
-        yield shell
-
-
-def posts(srv) -> list[dict]:
-    return [r.body for r in srv.requests if r.method == "POST"]
+from .magic_support import KEY, pointed_at, posts, run_cell
 
 
 def test_cell_magic_streams_the_answer(ip, srv):

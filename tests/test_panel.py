@@ -19,7 +19,7 @@ from agcloud_magic.extension import get_magics
 from agcloud_magic.panel import FLUSH_INTERVAL, Panel
 from agcloud_magic.standin import serve
 
-from .magic_support import pointed_at, run_cell
+from .magic_support import pointed_at, posts, run_cell
 
 LONG = " ".join(f"word{i}" for i in range(60))
 PAYLOAD = '<img src=x onerror="window.__agc_pwned=1"> <script>window.__agc_pwned=2</script>'
@@ -44,26 +44,10 @@ CLASSES = (
 
 
 @pytest.fixture()
-def srv():
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture()
-def ip(srv, monkeypatch):
-    with pointed_at(srv, monkeypatch) as shell:
-        yield shell
-
-
-@pytest.fixture()
 def panel(ip):
     panel = Panel()
     yield panel
     panel.close()
-
-
-def posts(srv) -> list[dict]:
-    return [r.body for r in srv.requests if r.method == "POST"]
 
 
 def send(panel: Panel, text: str, timeout: float = 30):
