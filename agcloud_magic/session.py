@@ -33,8 +33,9 @@ class Inbox:
 
     A queue hand-off per delta made the two threads trade the GIL hundreds of times per
     answer (measured: twice the client's own CPU).  Here the loop thread only appends; it
-    wakes the main thread for the first event after a drain and at the end, and the main
-    thread takes everything that arrived in one go.
+    wakes the main thread for the very first event (so the first words show at once) and at
+    the end.  Otherwise the main thread comes by when the renderer wants to push (about ten
+    times a second) and takes everything that arrived in one go.
     """
 
     def __init__(self) -> None:
@@ -42,11 +43,12 @@ class Inbox:
         self._wake = threading.Event()
         self._items: list[Any] = []
         self._closed = False
+        self._started = False
 
     def put(self, item: Any) -> None:
         with self._lock:
             self._items.append(item)
-            first = len(self._items) == 1
+            first, self._started = not self._started, True
         if first:
             self._wake.set()
 
@@ -186,11 +188,10 @@ class Session:
                     if event.get("type") == ev.TEXT_DELTA:
                         shown.append(event.get("delta") or "")
                 if closed:
-                    break
+                    break  # no last flush: finish() sends the whole answer anyway
                 due = renderer.next_due()
                 if due is not None and due <= 0:
                     renderer.flush()
-            renderer.flush()
             return future.result()
         except KeyboardInterrupt:
             cancel_and_wait(future)
