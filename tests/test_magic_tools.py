@@ -228,3 +228,61 @@ def test_raw_json_tool_specs_pass_through(ip, srv):
     tools = posts(srv)[0]["tools"]
     assert {"type": "web_search"} in tools and tools[0]["name"] == "add"
     assert json.dumps(tools)  # serialisable as sent
+
+
+def test_recorded_agent_loop_replays_through_the_tool_loop(ip, srv):
+    fixtures = shared_dir() / "reference" / "fixtures"
+    seen = []
+
+    def calculator(a: int, b: int, op: str) -> int:
+        """Apply op (add, subtract or multiply) to a and b."""
+        seen.append((a, b, op))
+        return {"add": a + b, "subtract": a - b, "multiply": a * b}[op]
+
+    ip.user_ns["calculator"] = calculator
+    srv.script(
+        [{"replay": str(fixtures / f"stream-agent-loop-step{n}.jsonl")} for n in (1, 2, 3, 4)]
+    )
+    run = run_cell(ip, "%%respond --tools calculator\nCompute (12 + 7) * 3 * 10.")
+    assert run.error is None, run.stderr
+    assert seen == [(12, 7, "add"), (19, 3, "multiply"), (57, 10, "multiply")]
+    outputs = [body["input"][0]["output"] for body in posts(srv)[1:]]
+    assert outputs == ["19", "57", "570"]
+    assert "The final result is **570**." in run.stdout
+    assert "[reasoning]" in run.stdout  # the recorded reasoning summaries are shown too
+
+
+def test_reasoning_summary_shows_collapsed_above_the_answer(ip, srv):
+    from agcloud_magic.extension import get_magics
+
+    srv.script([{"reasoning_summary": "First I compare the means.", "text": "Gentoo is heaviest."}])
+    get_magics(ip).format = "markdown"
+    import agcloud_magic.render as render
+
+    shown = []
+
+    class Publisher:
+        def display(self, data, metadata=None):
+            shown.append(data)
+
+            class Handle:
+                def update(self, data, metadata=None):
+                    shown.append(data)
+
+            return Handle()
+
+    original = render.make_renderer
+    try:
+        render.make_renderer = lambda shell=None, fmt="markdown", **kw: original(
+            shell, fmt, publisher=Publisher()
+        )
+        run = run_cell(ip, "%%respond --reasoning high,auto\nWhich species is heaviest?")
+    finally:
+        render.make_renderer = original
+    assert run.error is None
+    assert posts(srv)[0]["reasoning"] == {"effort": "high", "summary": "auto"}
+    final = [d for d in shown if d.get("text/plain")][-1]["text/html"]
+    details = final.index("<details")
+    assert "open" not in final[details : final.index(">", details)]  # collapsed
+    assert details < final.index("Gentoo is heaviest.")  # above the answer
+    assert "First I compare the means." in final
