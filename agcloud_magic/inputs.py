@@ -67,7 +67,7 @@ def build_ask(magics: Any, args: Any, text: str) -> Ask:
         )
     tools = None
     if args.tools:
-        from .tools import resolve_tools, tool_choice_value
+        from .tool_options import resolve_tools, tool_choice_value
 
         tools = resolve_tools(args.tools, magics.shell.user_ns)
         if args.tool_choice:

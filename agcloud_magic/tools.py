@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import enum
 import functools
 import inspect
 import json
@@ -32,12 +31,13 @@ from .schema import (
     MISSING,
     OMIT,
     ToolDefinitionError,
-    first_paragraph,
     nullable,
     object_spec,
     type_spec,
     validate,
 )
+from .tool_docs import param_descriptions, summary_line
+from .tool_output import DEFAULT_MAX_OUTPUT_CHARS, cut_text, format_output, one_line
 
 __all__ = [
     "DEFAULT_MAX_OUTPUT_CHARS",
@@ -48,93 +48,15 @@ __all__ = [
     "format_output",
     "function_calls",
     "function_tool",
-    "resolve_tools",
-    "tool_choice_value",
 ]
 
 #: How many request rounds the tool loop may make before it stops and says so.
 DEFAULT_MAX_ROUNDS = 8
 #: Tool outputs longer than this are cut (with a note) so one call cannot flood the context.
-DEFAULT_MAX_OUTPUT_CHARS = 20_000
 
 # The API's rule for function names.
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PREVIEW_CHARS = 200
-
-
-# --------------------------------------------------------------------------- docstrings
-
-_GOOGLE_HEADERS = {"args:", "arguments:", "parameters:", "params:", "keyword args:"}
-_NUMPY_HEADERS = {"parameters", "other parameters"}
-_ENTRY_RE = re.compile(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
-_NUMPY_ENTRY_RE = re.compile(r"^\*{0,2}(\w+)\s*(?::.*)?$")
-_SPHINX_RE = re.compile(r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _is_underline(line: str) -> bool:
-    stripped = line.strip()
-    return len(stripped) >= 3 and set(stripped) == {"-"}
-
-
-def param_descriptions(doc: str | None) -> dict[str, str]:
-    """Parameter descriptions from a Google (``Args:``), numpydoc (``Parameters``) or Sphinx
-    (``:param x:``) docstring; continuation lines are joined onto one line."""
-    lines = inspect.cleandoc(doc or "").splitlines()
-    found: dict[str, list[str]] = {}
-    current: str | None = None
-    mode: str | None = None
-    base = 0  # indent of the section header
-    entry: int | None = None  # indent of the entries of a Google section
-    for i, line in enumerate(lines):
-        stripped, ind = line.strip(), _indent(line)
-        following = lines[i + 1] if i + 1 < len(lines) else ""
-        if match := _SPHINX_RE.match(stripped):
-            mode, current = "sphinx", match.group(1)
-            found[current] = [match.group(2)]
-        elif stripped.lower() in _GOOGLE_HEADERS:
-            mode, base, entry, current = "google", ind, None, None
-        elif stripped.lower() in _NUMPY_HEADERS and _is_underline(following):
-            mode, base, current = "numpy", ind, None
-        elif mode is None or not stripped or _is_underline(line):
-            continue
-        elif mode == "sphinx":
-            if current is not None and ind > 0:
-                found[current].append(stripped)
-            else:
-                current = None
-        elif mode == "google":
-            if ind <= base:  # dedent: the section is over
-                mode = current = None
-                continue
-            entry = ind if entry is None else entry
-            if ind <= entry:
-                match = _ENTRY_RE.match(stripped)
-                current = match.group(1) if match else None
-                if match:
-                    found[current] = [match.group(2)]
-            elif current is not None:
-                found[current].append(stripped)
-        elif _is_underline(following):  # numpy: the next section's header
-            mode = current = None
-        elif ind <= base:
-            match = _NUMPY_ENTRY_RE.match(stripped)
-            current = match.group(1) if match else None
-            if current:
-                found[current] = []
-        elif current is not None:
-            found[current].append(stripped)
-    return {k: " ".join(p for p in v if p) for k, v in found.items() if any(v)}
-
-
-def _summary(doc: str | None) -> str:
-    text = first_paragraph(doc)
-    first = text.split(" ", 1)[0].lower() if text else ""
-    # A docstring that opens with its Args section has no summary to offer.
-    return "" if first in {"args:", "arguments:", "parameters", "params:"} else text
 
 
 # --------------------------------------------------------------------------- one function tool
@@ -231,7 +153,7 @@ def _compile(
             positional.append((param.name, default))
     parameters, converters = object_spec(fields, strict=strict)
     tool: dict[str, Any] = {"type": "function", "name": name}
-    text = description if description is not None else _summary(doc)
+    text = description if description is not None else summary_line(doc)
     if text:
         tool["description"] = text
     tool["parameters"] = parameters
@@ -259,71 +181,6 @@ def function_tool(
     that cannot travel as JSON, or a name the API does not accept.
     """
     return copy.deepcopy(_compile(fn, name, description, strict).spec)
-
-
-# --------------------------------------------------------------------------- outputs
-
-
-def _json_fallback(obj: Any) -> Any:
-    if isinstance(obj, enum.Enum):
-        return obj.value
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    if type(obj).__module__.startswith("numpy") and hasattr(obj, "tolist"):
-        return obj.tolist()
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    return str(obj)
-
-
-def _to_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if type(value).__module__.startswith("pandas"):
-        try:
-            # Written elsewhere and optional here: import at call time, never at import time.
-            from .dataframes import to_model_text
-        except ImportError:
-            return str(value)
-        try:
-            return str(to_model_text(value))
-        except Exception:  # a summary bug must not cost the model the data: plain text then
-            return str(value)
-    llm_repr = getattr(value, "_repr_llm_", None)
-    if callable(llm_repr):
-        return str(llm_repr())
-    if value is None or isinstance(value, (dict, list, tuple, set, frozenset, int, float)):
-        return json.dumps(value, default=_json_fallback, ensure_ascii=False)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return json.dumps(value, default=_json_fallback, ensure_ascii=False)
-    if type(value).__module__.startswith("numpy") and hasattr(value, "tolist"):
-        return json.dumps(value.tolist(), default=_json_fallback, ensure_ascii=False)
-    return str(value)
-
-
-def format_output(value: Any, max_chars: int = DEFAULT_MAX_OUTPUT_CHARS) -> str:
-    """Turn a tool's return value into the output string the model reads, cut to ``max_chars``.
-
-    ``str`` as is; JSON for dicts, lists, numbers, booleans, ``None``, dataclasses and numpy
-    values; pandas objects through ``agcloud_magic.dataframes.to_model_text`` when available;
-    ``_repr_llm_()`` when an object defines it; ``str()`` otherwise.
-    """
-    return _cut(_to_text(value), max_chars)
-
-
-def _cut(text: str, max_chars: int) -> str:
-    if len(text) <= max_chars:
-        return text
-    note = f"\n…[output cut: first {{}} of {len(text):,} characters shown]"
-    keep = max(0, max_chars - len(note.format(f"{max_chars:,}")))
-    return text[:keep] + note.format(f"{keep:,}")
-
-
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- registry
@@ -416,7 +273,7 @@ class ToolRegistry:
         """Register a raw JSON tool spec, passed through untouched."""
         if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
             raise ConfigError(
-                f'tool spec {_one_line(repr(spec), 80)} needs a "type", '
+                f'tool spec {one_line(repr(spec), 80)} needs a "type", '
                 'e.g. {"type": "web_search"}'
             )
         if spec["type"] == "function":
@@ -526,12 +383,12 @@ class ToolRegistry:
     def _result(
         self, call_id: str, name: str, arguments: Any, output: str, *, ok: bool, value: Any = None
     ) -> ToolRun:
-        output = _cut(output, self.max_output_chars)
+        output = cut_text(output, self.max_output_chars)
         if isinstance(arguments, dict):
             shown = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in arguments.items())
         else:
             shown = str(arguments)
-        preview = _one_line(f"{name}({shown}) → {output}", _PREVIEW_CHARS)
+        preview = one_line(f"{name}({shown}) → {output}", _PREVIEW_CHARS)
         item = {"type": "function_call_output", "call_id": call_id, "output": output}
         return ToolRun(call_id, name, arguments, item, ok, preview, value)
 
@@ -553,145 +410,11 @@ def _await(awaitable: Any) -> Any:
         return pool.submit(asyncio.run, wait()).result()
 
 
-# --------------------------------------------------------------------------- magic options
+def __getattr__(name: str) -> Any:
+    # The option parsers moved to tool_options (which imports this module); keep the old
+    # import path working without an import cycle.
+    if name in ("resolve_tools", "tool_choice_value"):
+        from . import tool_options
 
-
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas outside JSON brackets and strings."""
-    parts, depth, start, quote, escaped = [], 0, 0, False, False
-    for i, ch in enumerate(text):
-        if quote:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quote = False
-        elif ch == '"':
-            quote = True
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts]
-
-
-def resolve_tools(
-    spec: str,
-    namespace: Mapping[str, Any],
-    *,
-    strict: bool = False,
-    max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS,
-) -> ToolRegistry:
-    """Build a registry from a ``--tools`` value.
-
-    Comma-separated items, each one of: the name of a callable in ``namespace`` (dotted names
-    like ``mod.func`` go through ``getattr``, never ``eval``; the tool is named after the last
-    part); the name of a variable holding a spec dict or a list of spec dicts and callables;
-    inline JSON (a spec object or an array of them).  Mistakes raise a one-line
-    :class:`ConfigError`.
-    """
-    registry = ToolRegistry(strict=strict, max_output_chars=max_output_chars)
-    items = _split_top_level(spec or "")
-    if not any(items):
-        raise ConfigError("--tools needs function names or JSON tool specs, e.g. --tools f,g")
-    for item in items:
-        if not item:
-            raise ConfigError(f"--tools {spec!r}: empty item; separate names with single commas")
-        try:
-            if item[0] in "{[":
-                _add_json(registry, item)
-            else:
-                _add_name(registry, item, namespace)
-        except ConfigError as exc:
-            if str(exc).startswith("--tools"):
-                raise
-            raise type(exc)(f"--tools: {exc}") from None
-    return registry
-
-
-def _add_json(registry: ToolRegistry, text: str) -> None:
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(
-            f'--tools: invalid JSON ({exc}); quote it, e.g. --tools \'{{"type": "web_search"}}\''
-        ) from None
-    for spec in value if isinstance(value, list) else [value]:
-        registry.add_spec(spec)
-
-
-def _add_name(registry: ToolRegistry, dotted: str, namespace: Mapping[str, Any]) -> None:
-    parts = dotted.split(".")
-    if not all(p.isidentifier() and not p.startswith("__") for p in parts):
-        raise ConfigError(
-            f"--tools: {dotted!r} is not a name; give function names or JSON specs, "
-            "e.g. --tools f,g"
-        )
-    if parts[0] not in namespace:
-        raise ConfigError(
-            f"--tools: {parts[0]!r} is not defined in the notebook; define the function first"
-        )
-    value = namespace[parts[0]]
-    for i, part in enumerate(parts[1:], 1):
-        try:
-            value = getattr(value, part)
-        except AttributeError:
-            owner = ".".join(parts[:i])
-            raise ConfigError(f"--tools: {owner!r} has no attribute {part!r}") from None
-    if isinstance(value, dict):
-        registry.add_spec(value)
-    elif isinstance(value, (list, tuple)):
-        for entry in value:
-            if isinstance(entry, dict):
-                registry.add_spec(entry)
-            elif callable(entry):
-                registry.add(entry)
-            else:
-                raise ConfigError(
-                    f"--tools: {dotted!r} holds a {type(entry).__name__}; a tools list may hold "
-                    "only functions and JSON spec dicts"
-                )
-    elif callable(value):
-        registry.add(value, name=parts[-1])
-    else:
-        raise ConfigError(
-            f"--tools: {dotted!r} is a {type(value).__name__}, not a function or a JSON tool spec"
-        )
-
-
-def tool_choice_value(text: str, registry: ToolRegistry | None = None) -> str | dict[str, Any]:
-    """The request's ``tool_choice`` for a ``--tool-choice`` value.
-
-    ``auto``/``none``/``required`` pass through; a registered function name becomes
-    ``{"type": "function", "name": NAME}``; the type of a raw hosted tool (``web_search``)
-    becomes ``{"type": TYPE}``; inline JSON objects pass through.  Anything else raises a
-    one-line :class:`ConfigError`.
-    """
-    choice = (text or "").strip()
-    if choice.lower() in {"auto", "none", "required"}:
-        if choice.lower() == "required" and not registry:
-            raise ConfigError("--tool-choice required needs tools: add --tools f,g")
-        return choice.lower()
-    if choice.startswith("{"):
-        try:
-            value = json.loads(choice)
-        except ValueError as exc:
-            raise ConfigError(f"--tool-choice: invalid JSON ({exc})") from None
-        if not isinstance(value, dict) or "type" not in value:
-            raise ConfigError('--tool-choice JSON needs a "type", e.g. {"type": "function", ...}')
-        return value
-    if not registry:
-        raise ConfigError(f"--tool-choice {choice!r} needs --tools listing that tool")
-    if choice in registry.function_names:
-        return {"type": "function", "name": choice}
-    if choice in registry.hosted_types:
-        return {"type": choice}
-    known = ", ".join(registry.function_names + registry.hosted_types)
-    raise ConfigError(
-        f"--tool-choice: {choice!r} is not auto, none, required or one of the tools ({known})"
-    )
+        return getattr(tool_options, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,10 +14,10 @@ import pytest
 
 from agcloud_magic.render import (
     NotebookRenderer,
-    TerminalRenderer,
     format_footer,
     make_renderer,
 )
+from agcloud_magic.render_terminal import TerminalRenderer
 
 from .test_markdown import RENDERER_TAGS, assert_inert
 
