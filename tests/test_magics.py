@@ -302,3 +302,15 @@ def test_help_lists_every_option():
         "--dry-run",
     ):
         assert option in doc, option
+
+
+def test_format_code_offers_the_code_as_the_next_cell(ip, srv, monkeypatch):
+    offered = []
+    monkeypatch.setattr(ip, "set_next_input", lambda text, replace=False: offered.append(text))
+    srv.script([{"text": "Here:\n\n```python\nprint(sum(i * i for i in range(11)))\n```\n"}])
+    run = run_cell(ip, "%%respond --format code\nSum of squares, please.")
+    assert run.error is None
+    assert offered == ["print(sum(i * i for i in range(11)))\n"]
+    srv.script([{"text": '{"answer": 42, "unit": "none"}'}])
+    as_json = run_cell(ip, "%%respond --format json\nJSON please.")
+    assert '"answer": 42' in as_json.stdout
