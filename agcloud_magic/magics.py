@@ -161,7 +161,8 @@ class RespondMagics(Magics):
                 "status": result.status,
                 "thread": self.session.conversation.current,
             }
-            footer = format_footer(result.model, result.usage, result.elapsed or 0.0)
+            model = result.model or ask.fields.get("model") or self.settings().model
+            footer = format_footer(model, result.usage, result.elapsed or 0.0)
             renderer.finish(footer=footer, metadata=metadata, note=note)
         if failure is not None:
             renderer.error(str(failure))
