@@ -10,7 +10,10 @@ cancels or interrupts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +38,44 @@ from .retry import RetryPolicy
 from .sse import SSEParser
 
 EventCallback = Callable[[ev.Event], None]
+
+
+class Cancellation:
+    """Stops a sync :meth:`Client.create` running in another thread, promptly.
+
+    A blocked socket read does not notice a flag, so :meth:`cancel` also shuts the
+    connection's socket down: the read returns at once and the ``with`` block closes the
+    response.  (Before the response headers arrive there is no socket to reach yet; the
+    request then ends at its timeout, and its result is ignored.)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._socket: Any = None
+        self.cancelled = False
+
+    def attach(self, response: httpx.Response) -> None:
+        """Remember the socket under ``response`` (cancelling at once if already cancelled)."""
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        with self._lock:
+            self._socket = sock
+            late = self.cancelled
+        if late:
+            self._shutdown()
+
+    def cancel(self) -> None:
+        """Cancel: mark it, and wake a blocked read by shutting the socket down."""
+        with self._lock:
+            self.cancelled = True
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            sock, self._socket = self._socket, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class Client:
@@ -168,8 +209,16 @@ class Client:
 
     # -- sync ----------------------------------------------------------------------------
 
-    def create(self, body: dict[str, Any], *, on_event: EventCallback | None = None) -> Result:
-        """Send one request and wait for the whole answer (streamed if ``body["stream"]``)."""
+    def create(
+        self,
+        body: dict[str, Any],
+        *,
+        on_event: EventCallback | None = None,
+        cancel: Cancellation | None = None,
+    ) -> Result:
+        """Send one request and wait for the whole answer (streamed if ``body["stream"]``).
+
+        ``cancel`` lets another thread stop it (see :class:`Cancellation`)."""
         url, headers, content = self._prepare(body)
         if self._sync is None:
             self._sync = httpx.Client(timeout=self._timeout())
@@ -178,6 +227,8 @@ class Client:
         while True:
             try:
                 with self._sync.stream("POST", url, content=content, headers=headers) as response:
+                    if cancel is not None:
+                        cancel.attach(response)
                     if response.status_code < 400:
                         return self._consume(response, body, on_event, started)
                     error = self._status_error(response, response.read())
@@ -185,7 +236,7 @@ class Client:
             except httpx.TransportError as exc:
                 error = self._transport_error(exc)
                 delay = self._retry_delay(attempt, error)
-            if delay is None:
+            if delay is None or (cancel is not None and cancel.cancelled):
                 raise error
             time.sleep(delay)
             attempt += 1

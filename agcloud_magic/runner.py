@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
-import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -69,19 +68,6 @@ class LoopRunner:
         """Run a plain callback on the loop thread."""
         self.loop().call_soon_threadsafe(callback, *args)
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-        """Run ``coro`` on the loop and block for its result.
-
-        Ctrl-C (or a kernel interrupt) while waiting cancels the task, waits briefly for it to
-        close its connection, and re-raises ``KeyboardInterrupt``.
-        """
-        future = self.submit(coro)
-        try:
-            return future.result(timeout)
-        except KeyboardInterrupt:
-            cancel_and_wait(future)
-            raise
-
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the loop and join the thread (idempotent)."""
         with self._lock:
@@ -90,14 +76,6 @@ class LoopRunner:
         if loop is not None and thread is not None and thread.is_alive():
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout)
-
-
-def cancel_and_wait(future: concurrent.futures.Future[Any], timeout: float = 0.5) -> None:
-    """Cancel a submitted coroutine and give it ``timeout`` seconds to unwind."""
-    future.cancel()
-    # Waiting must never raise over the interrupt that brought us here.
-    with contextlib.suppress(Exception):
-        concurrent.futures.wait([future], timeout=timeout)
 
 
 _RUNNER: LoopRunner | None = None

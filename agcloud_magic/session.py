@@ -1,10 +1,12 @@
 """The one service both faces call: an Ask in, a rendered, recorded answer out.
 
-The magic calls :meth:`Session.run`, which blocks its own cell: the request runs on the private
-loop thread, events come back through a queue, and the main thread renders them (so display
-messages always belong to the executing cell) and runs tools (user functions run where user code
-runs).  The panel calls :meth:`Session.arun` on the loop thread and renders through a sink of
-its own.  Both drive the same :class:`~agcloud_magic.exchange.Exchange`.
+The magic calls :meth:`Session.run`, which blocks its own cell: a worker thread reads the
+response, events come back in batches, and the main thread renders them (so display messages
+always belong to the executing cell) and runs tools (user functions run where user code runs).
+The panel calls :meth:`Session.arun` on the package's private event-loop thread, so its
+callbacks return at once, and renders through a sink of its own.  Both drive the same steps
+(:meth:`Session._turn` over :class:`~agcloud_magic.exchange.Exchange`); neither touches the
+kernel's own event loop, so a kernel that applied nest_asyncio makes no difference.
 """
 
 from __future__ import annotations
@@ -165,17 +167,33 @@ class Session:
                 return done.value
 
     def _stream(self, client: Any, body: dict[str, Any], renderer: Any) -> Result:
-        """One request on the loop thread; render its events here, in batches."""
-        from .runner import cancel_and_wait, get_runner
+        """One request read by a worker thread; its events are rendered here, in batches.
+
+        The blocking face reads with the sync client in a thread of its own rather than on the
+        package's event loop: measured in a real kernel, asyncio + httpx cost twice the CPU of
+        a sync read for an answer that arrives at reading speed (``bench/bench_stream.py``).
+        Either way the main thread only renders, and Ctrl-C stops the read at once.
+        """
+        from .client import Cancellation
 
         inbox = Inbox()
+        cancel = Cancellation()
+        outcome: dict[str, Any] = {}
 
         def on_event(event: ev.Event) -> None:
             if event.get("type") in SHOWN_EVENTS:
                 inbox.put(event)
 
-        future = get_runner().submit(client.acreate(body, on_event=on_event))
-        future.add_done_callback(lambda _f: inbox.close())
+        def read() -> None:
+            try:
+                outcome["result"] = client.create(body, on_event=on_event, cancel=cancel)
+            except BaseException as exc:  # handed to the main thread, raised there
+                outcome["error"] = exc
+            finally:
+                inbox.close()
+
+        worker = threading.Thread(target=read, name="agcloud-magic-request", daemon=True)
+        worker.start()
         shown: list[str] = []
         try:
             while True:
@@ -192,14 +210,18 @@ class Session:
                 due = renderer.next_due()
                 if due is not None and due <= 0:
                     renderer.flush()
-            return future.result()
         except KeyboardInterrupt:
-            cancel_and_wait(future)
+            cancel.cancel()
+            worker.join(0.5)
             raise RequestInterrupted(
                 "Interrupted: the request was cancelled; the partial answer is kept and the "
                 "conversation is unchanged.",
                 partial=Result(text="".join(shown), status="interrupted"),
             ) from None
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
 
     # -- non-blocking face (panel) -----------------------------------------------------
 

@@ -254,3 +254,36 @@ def test_one_client_across_event_loops(server):
     first = asyncio.run(client.acreate({"input": "loop one", "stream": True}))
     second = asyncio.run(client.acreate({"input": "loop two", "stream": True}))
     assert "loop one" in first.text and "loop two" in second.text
+
+
+def test_sync_cancellation_from_another_thread_closes_the_stream(server):
+    import threading
+
+    from agcloud_magic.client import Cancellation
+    from agcloud_magic.errors import AGCloudError
+
+    server.drip(0.05)
+    client = make_client(server)
+    cancel = Cancellation()
+    first_delta = threading.Event()
+    outcome = {}
+
+    def on_event(event):
+        if event["type"] == "response.output_text.delta":
+            first_delta.set()
+
+    def read():
+        try:
+            outcome["result"] = client.create(
+                {"input": " ".join(["w"] * 200), "stream": True}, on_event=on_event, cancel=cancel
+            )
+        except AGCloudError as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=read)
+    worker.start()
+    assert first_delta.wait(10)
+    cancel.cancel()
+    worker.join(5)
+    assert not worker.is_alive()  # the blocked read woke up: 200 x 0.05 s were not waited out
+    assert "result" not in outcome  # never reported as a finished answer
