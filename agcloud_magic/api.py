@@ -79,8 +79,53 @@ def respond(
     Keywords are request fields (``model``, ``instructions``, ``max_output_tokens``,
     ``temperature``, ``top_p``, ``stream``, ``tools``, ``tool_choice``, ``reasoning``,
     ``previous_response_id``, ``truncation``, and any other field of the API).
+
+    ``tools`` may hold Python callables next to JSON tool specs: then the model's calls to
+    them are answered (only those functions run; arguments are validated first) and the
+    request is repeated, chained by ``previous_response_id``, until the model answers in text
+    or ``max_rounds`` (default 8) is reached.
     """
-    return (client or default_client()).create(request_body(input, **params), on_event=on_event)
+    client = client or default_client()
+    tools = params.get("tools")
+    if tools and any(callable(tool) for tool in tools):
+        return _respond_with_tools(client, input, on_event, **params)
+    return client.create(request_body(input, **params), on_event=on_event)
+
+
+def _respond_with_tools(
+    client: Client,
+    input: Any,
+    on_event: EventCallback | None,
+    *,
+    tools: list[Any],
+    max_rounds: int | None = None,
+    **params: Any,
+) -> Result:
+    """The tool loop of :func:`respond` (the magics run theirs through the session)."""
+    from .errors import ToolError
+    from .tools import DEFAULT_MAX_ROUNDS, ToolRegistry
+
+    registry = ToolRegistry(tools)
+    bound = max_rounds or DEFAULT_MAX_ROUNDS
+    body = request_body(input, tools=registry.specs(), **params)
+    # Follow-ups carry the tool outputs; a forced tool_choice would only loop.
+    follow = {k: v for k, v in params.items() if k not in ("previous_response_id", "tool_choice")}
+    for _round in range(bound + 1):
+        result = client.create(body, on_event=on_event)
+        calls = result.function_calls
+        if not calls:
+            return result
+        if _round == bound:
+            break
+        outputs = [run.output_item for run in registry.run_all(calls)]
+        body = request_body(
+            outputs, tools=registry.specs(), previous_response_id=result.id, **follow
+        )
+    raise ToolError(
+        f"Stopped after {bound} tool rounds without a final answer: raise max_rounds, or ask "
+        "more narrowly.",
+        partial=result,
+    )
 
 
 async def arespond(
@@ -93,5 +138,11 @@ async def arespond(
     """Awaitable :func:`respond`: runs on the package's private loop, so the caller's loop
     (the kernel's, patched by nest-asyncio or not) is never blocked or re-entered."""
     client = client or default_client()
+    tools = params.get("tools")
+    if tools and any(callable(tool) for tool in tools):
+        # Python tools run in a worker thread, off the caller's loop and off ours.
+        return await asyncio.get_running_loop().run_in_executor(
+            None, lambda: _respond_with_tools(client, input, on_event, **params)
+        )
     future = get_runner().submit(client.acreate(request_body(input, **params), on_event=on_event))
     return await asyncio.wrap_future(future)

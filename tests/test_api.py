@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import textwrap
@@ -71,3 +72,40 @@ def test_arespond_with_nest_asyncio_applied(srv):
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["completed", "completed", "True"], out.stderr[-2000:]
+
+
+def test_respond_runs_python_tools_until_the_model_answers(srv):
+    calls = []
+
+    def lookup(city: str) -> dict:
+        """Weather for a city."""
+        calls.append(city)
+        return {"city": city, "sky": "clear"}
+
+    def never() -> str:
+        calls.append("never")
+        return "x"
+
+    srv.script([{"calls": [{"name": "lookup", "arguments": {"city": "Oslo"}},
+                           {"name": "never", "arguments": {}}]},
+                {"text": "Clear in Oslo."}])
+    result = agcloud_magic.respond("Weather in Oslo?", tools=[lookup, {"type": "web_search"}])
+    assert result.text == "Clear in Oslo." and calls == ["Oslo"]
+    second = srv.requests[-1].body
+    lookup_output, never_output = (item["output"] for item in second["input"])
+    assert json.loads(lookup_output) == {"city": "Oslo", "sky": "clear"}
+    assert never_output.startswith("Error: ")  # never was not named: it did not run
+    assert second["previous_response_id"] in srv.stored  # chained onto the first response
+    assert {"type": "web_search"} in second["tools"]
+
+
+def test_arespond_runs_python_tools_and_bounds_the_rounds(srv):
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    srv.script([{"calls": [{"name": "ping", "arguments": {}}]}] * 3)
+    with pytest.raises(agcloud_magic.AGCloudError) as info:
+        asyncio.run(agcloud_magic.arespond("loop", tools=[ping], max_rounds=2))
+    assert "Stopped after 2 tool rounds" in str(info.value)
+    assert len([r for r in srv.requests if r.method == "POST"]) == 3
