@@ -113,6 +113,18 @@ class Client:
     def __repr__(self) -> str:
         return f"Client({self.settings!r})"
 
+    def respond(self, input: Any, **params: Any) -> Result:
+        """:func:`agcloud_magic.respond` through this client (same keywords)."""
+        from .api import respond
+
+        return respond(input, client=self, **params)
+
+    async def arespond(self, input: Any, **params: Any) -> Result:
+        """:func:`agcloud_magic.arespond` through this client (same keywords)."""
+        from .api import arespond
+
+        return await arespond(input, client=self, **params)
+
     # -- shared pieces -------------------------------------------------------------------
 
     def _timeout(self) -> httpx.Timeout:

@@ -109,3 +109,10 @@ def test_arespond_runs_python_tools_and_bounds_the_rounds(srv):
         asyncio.run(agcloud_magic.arespond("loop", tools=[ping], max_rounds=2))
     assert "Stopped after 2 tool rounds" in str(info.value)
     assert len([r for r in srv.requests if r.method == "POST"]) == 3
+
+
+def test_client_methods_mirror_the_functions(srv):
+    client = agcloud_magic.Client(api_key="sk-test-methods-0000", base_url=srv.base_url)
+    first = client.respond("method one", model="echo")
+    second = asyncio.run(client.arespond("method two", previous_response_id=first.id))
+    assert "method one" in first.text and "Turn 2" in second.text
