@@ -181,6 +181,13 @@ class Client:
                 on_event(event)
 
     @staticmethod
+    def _is_stream(response: httpx.Response, body: dict[str, Any]) -> bool:
+        """Read the answer as SSE?  Only if we asked for a stream and did not get plain JSON
+        (a gateway that ignores ``stream: true`` answers with the whole Response)."""
+        kind = response.headers.get("content-type", "")
+        return bool(body.get("stream")) and not kind.startswith("application/json")
+
+    @staticmethod
     def _from_body(body: bytes) -> Accumulator:
         acc = Accumulator()
         try:
@@ -258,7 +265,7 @@ class Client:
         started: float,
     ) -> Result:
         request_id = response.headers.get("x-request-id")
-        if not body.get("stream"):
+        if not self._is_stream(response, body):
             try:
                 data = response.read()
             except httpx.TransportError as exc:
@@ -325,7 +332,7 @@ class Client:
         started: float,
     ) -> Result:
         request_id = response.headers.get("x-request-id")
-        if not body.get("stream"):
+        if not self._is_stream(response, body):
             try:
                 data = await response.aread()
             except httpx.TransportError as exc:

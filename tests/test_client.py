@@ -287,3 +287,39 @@ def test_sync_cancellation_from_another_thread_closes_the_stream(server):
     worker.join(5)
     assert not worker.is_alive()  # the blocked read woke up: 200 x 0.05 s were not waited out
     assert "result" not in outcome  # never reported as a finished answer
+
+
+def test_a_gateway_that_ignores_stream_true_still_works(server):
+    """Some gateways answer a stream request with the whole JSON Response: read it as such."""
+    import http.server
+    import json
+    import threading
+
+    whole = make_client(server).create({"input": "gateway", "stream": False}).response
+
+    class Gateway(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            payload = json.dumps(whole).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    gateway = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    thread = threading.Thread(target=gateway.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{gateway.server_address[1]}/v1"
+        client = Client(Settings(api_key=KEY, base_url=base), retry_policy=FAST_RETRY)
+        result = client.create({"input": "gateway", "stream": True})
+        async_result = asyncio.run(client.acreate({"input": "gateway", "stream": True}))
+    finally:
+        gateway.shutdown()
+        gateway.server_close()
+    assert result.status == async_result.status == "completed"
+    assert "gateway" in result.text and result.text == async_result.text
