@@ -9,7 +9,6 @@ untouched (the protocol's union of event types keeps growing).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .sse import ServerSentEvent
@@ -57,14 +56,6 @@ def decode_event(sse: ServerSentEvent) -> Event | None:
     if "type" not in payload:
         payload["type"] = sse.event
     return payload
-
-
-def decode_events(events: Iterable[ServerSentEvent]) -> Iterator[Event]:
-    """Decode a sequence of SSEs, skipping ``[DONE]`` and undecodable payloads."""
-    for sse in events:
-        event = decode_event(sse)
-        if event is not None:
-            yield event
 
 
 def error_details(event: Event) -> tuple[str | None, str]:

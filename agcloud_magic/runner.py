@@ -64,10 +64,6 @@ class LoopRunner:
         """Schedule ``coro`` on the private loop and return a thread-safe future at once."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop())
 
-    def call_soon(self, callback: Any, *args: Any) -> None:
-        """Run a plain callback on the loop thread."""
-        self.loop().call_soon_threadsafe(callback, *args)
-
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the loop and join the thread (idempotent)."""
         with self._lock:
