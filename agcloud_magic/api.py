@@ -102,7 +102,7 @@ def _respond_with_tools(
     **params: Any,
 ) -> Result:
     """The tool loop of :func:`respond` (the magics run theirs through the session)."""
-    from .errors import ToolError
+    from .exchange import rounds_exhausted
     from .tools import DEFAULT_MAX_ROUNDS, ToolRegistry
 
     registry = ToolRegistry(tools)
@@ -121,11 +121,7 @@ def _respond_with_tools(
         body = request_body(
             outputs, tools=registry.specs(), previous_response_id=result.id, **follow
         )
-    raise ToolError(
-        f"Stopped after {bound} tool rounds without a final answer: raise max_rounds, or ask "
-        "more narrowly.",
-        partial=result,
-    )
+    raise rounds_exhausted(bound, result, "max_rounds")
 
 
 async def arespond(

@@ -66,6 +66,15 @@ def excerpt(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def rounds_exhausted(bound: int, partial: Result, knob: str = "--max-rounds") -> ToolError:
+    """The error for a tool loop that hit its bound (``knob`` names the setting to raise)."""
+    return ToolError(
+        f"Stopped after {bound} tool rounds without a final answer: raise {knob}, or ask "
+        "more narrowly.",
+        partial=partial,
+    )
+
+
 class Exchange:
     """The steps of one turn: first body, tool rounds, record."""
 
@@ -119,11 +128,7 @@ class Exchange:
         if not calls or self.ask.tools is None or not self.ask.tools.has_functions():
             return []
         if len(self.rounds) > self.ask.max_rounds:
-            raise ToolError(
-                f"Stopped after {self.ask.max_rounds} tool rounds without a final answer: raise "
-                "--max-rounds, or ask more narrowly.",
-                partial=result,
-            )
+            raise rounds_exhausted(self.ask.max_rounds, result)
         return calls
 
     def next_body(self, outputs: list[dict[str, Any]]) -> dict[str, Any] | None:

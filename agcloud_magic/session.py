@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from . import events as ev
 from .config import Settings
 from .conversation import Conversation
-from .errors import AGCloudError, IncompleteResponseError, RequestInterrupted
+from .errors import IncompleteResponseError, RequestInterrupted
 from .exchange import Ask, Exchange
 from .result import Result
 
@@ -250,11 +250,11 @@ class _Scratch(Conversation):
     """A throw-away view of a conversation for previews: reads it, never changes it."""
 
     def __init__(self, real: Conversation) -> None:
-        import copy
-
         super().__init__()
-        self.threads = copy.deepcopy(real.threads)
+        # Building a first body may add a thread or switch the current one, nothing deeper,
+        # so a copy of the thread table (not of the turns) keeps the real one untouched.
+        self.threads = dict(real.threads)
         self.current = real.current
 
 
-__all__ = ["AGCloudError", "Ask", "Session", "Sink", "show_event"]
+__all__ = ["Ask", "Session", "Sink", "show_event"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,13 +73,7 @@ def _scan_chunks(values: np.ndarray, mask: np.ndarray | None, nan_null: bool,
     kept = np.empty(size, dtype=values.dtype)
     for start in range(0, len(values), CHUNK):
         c = values[start:start + CHUNK]
-        drop = None
-        if mask is not None:
-            drop = mask[start:start + CHUNK]
-        elif null_value is not None:
-            drop = c == null_value
-        elif nan_null:
-            drop = np.isnan(c)
+        drop = _nulls_in(c, mask, start, null_value, nan_null)
         if drop is not None:
             k = int(np.count_nonzero(drop))
             if k:
@@ -117,6 +112,19 @@ def _scan_chunks(values: np.ndarray, mask: np.ndarray | None, nan_null: bool,
     if moments and n_seen:
         out.mean = mean
         out.sd = math.sqrt(m2 / (n_seen - 1)) if n_seen > 1 else None
+
+
+def _nulls_in(c: np.ndarray, mask: np.ndarray | None, start: int, null_value: Any,
+              nan_null: bool) -> np.ndarray | None:
+    """Which values of the chunk ``c`` (at ``start``) are missing, or ``None`` if none can be:
+    from the column's mask, a sentinel value (NaT as int64), or NaN."""
+    if mask is not None:
+        return mask[start:start + len(c)]
+    if null_value is not None:
+        return c == null_value
+    if nan_null:
+        return np.isnan(c)
+    return None
 
 
 def _compress(c: np.ndarray, drop: np.ndarray, keep: np.ndarray, kept: np.ndarray,
@@ -162,11 +170,7 @@ def int_counts(values: np.ndarray, lo: int, hi: int, mask: np.ndarray | None = N
     shifted = np.empty(size, dtype=np.intp)
     for start in range(0, len(values), step):
         c = values[start:start + step]
-        drop = None
-        if mask is not None:
-            drop = mask[start:start + step]
-        elif null_value is not None:
-            drop = c == null_value
+        drop = _nulls_in(c, mask, start, null_value, nan_null=False)
         if drop is not None:
             k = int(np.count_nonzero(drop))
             if k:
