@@ -12,18 +12,18 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from agcloud_magic._version import __version__
 
 # Public name -> module that defines it, imported on first access (PEP 562).
 _LAZY = {
     "respond": "api",
     "arespond": "api",
-    "Client": "client",
-    "Result": "result",
-    "Settings": "config",
-    "RetryPolicy": "retry",
+    "Client": "api",
+    "Result": "wire.result",
+    "Settings": "http.settings",
+    "RetryPolicy": "http.retry",
     "AGCloudError": "errors",
-    "Conversation": "conversation",
+    "Conversation": "engine.conversation",
     "summarize": "dataframes",
     "to_model_text": "dataframes",
     "Panel": "panel",
@@ -34,16 +34,15 @@ _LAZY = {
 __all__ = [*sorted(_LAZY), "load_ipython_extension", "unload_ipython_extension"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import arespond, respond
-    from .client import Client
-    from .config import Settings
-    from .conversation import Conversation
-    from .dataframes import summarize, to_model_text
-    from .errors import AGCloudError
-    from .panel import Panel
-    from .result import Result
-    from .retry import RetryPolicy
-    from .standin import StandinServer, serve
+    from agcloud_magic.api import Client, arespond, respond
+    from agcloud_magic.dataframes import summarize, to_model_text
+    from agcloud_magic.engine.conversation import Conversation
+    from agcloud_magic.errors import AGCloudError
+    from agcloud_magic.http.retry import RetryPolicy
+    from agcloud_magic.http.settings import Settings
+    from agcloud_magic.panel import Panel
+    from agcloud_magic.standin import StandinServer, serve
+    from agcloud_magic.wire.result import Result
 
 
 def __getattr__(name: str) -> Any:
@@ -61,13 +60,13 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register the magics on ``ipython`` (``%load_ext agcloud_magic``)."""
-    from .extension import load
+    from agcloud_magic.ipython.extension import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Stop background work started by the extension (``%unload_ext agcloud_magic``)."""
-    from .extension import unload
+    from agcloud_magic.ipython.extension import unload
 
     unload(ipython)

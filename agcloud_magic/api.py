@@ -1,76 +1,70 @@
-"""The Python face: ``respond()`` and ``arespond()`` mirror the ``%%respond`` magic."""
+"""The Python face: ``respond()``, ``arespond()`` and :class:`Client` mirror the magic.
+
+Each call becomes one :class:`~agcloud_magic.engine.ask.Ask` and runs through the same turn
+driver as ``%%respond`` (so Python tools get the same validated, bounded loop), on the session
+the faces share: the loaded extension's (so ``%agcloud login``/``offline`` and ``%config`` apply
+here too), else one made from the environment.  Calls are stateless: they chain only through
+an explicit ``previous_response_id`` and never move a notebook thread.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .config import Settings
-from .result import Result
-from .runner import get_runner
+from agcloud_magic.engine.ask import Ask
+from agcloud_magic.engine.conversation import Conversation
+from agcloud_magic.engine.driver import NULL_SINK
+from agcloud_magic.engine.runner import get_runner
+from agcloud_magic.engine.session import current_session
+from agcloud_magic.http.client import Client as _HTTPClient
+from agcloud_magic.wire.result import Result
 
-if TYPE_CHECKING:  # httpx loads with the client, on the first request, not at %load_ext
-    from .client import Client
+__all__ = ["Client", "arespond", "respond"]
 
 EventCallback = Callable[[dict[str, Any]], None]
 
-# Request fields respond() names explicitly; any other keyword passes through to the body.
-_FIELDS = (
-    "model", "instructions", "max_output_tokens", "temperature", "top_p", "stream", "tools",
-    "tool_choice", "reasoning", "previous_response_id", "truncation",
-)
 
-_CLIENTS: dict[Settings, Client] = {}
+class Client(_HTTPClient):
+    """A connection to the Responses API (see :class:`agcloud_magic.http.client.Client`),
+    with :meth:`respond` / :meth:`arespond` that run the full turn through it."""
 
+    def respond(self, input: Any, **params: Any) -> Result:
+        """:func:`agcloud_magic.respond` through this client (same keywords)."""
+        return respond(input, client=self, **params)
 
-def current_settings() -> Settings:
-    """The settings in force: the loaded extension's (so ``%agcloud login``/``offline`` and
-    ``%config`` apply to the Python API too), else the environment, read now."""
-    if "IPython" in sys.modules:
-        from IPython import get_ipython
-
-        from .extension import get_magics
-
-        shell = get_ipython()
-        magics = get_magics(shell) if shell is not None else None
-        if magics is not None:
-            return magics.settings()
-    return Settings.from_env()
+    async def arespond(self, input: Any, **params: Any) -> Result:
+        """:func:`agcloud_magic.arespond` through this client (same keywords)."""
+        return await arespond(input, client=self, **params)
 
 
-def default_client(settings: Settings | None = None) -> Client:
-    """A client for ``settings`` (default: :func:`current_settings`), reused across calls."""
-    from .client import Client
+def _ask(input: Any, params: dict[str, Any]) -> Ask:
+    """The Ask for a call: ``input`` is a string, one message dict, or a list of input items."""
+    from agcloud_magic.tools import DEFAULT_MAX_ROUNDS, ToolRegistry
 
-    settings = settings or current_settings()
-    client = _CLIENTS.get(settings)
-    if client is None:
-        client = _CLIENTS[settings] = Client(settings)
-    return client
-
-
-def request_body(input: Any, **params: Any) -> dict[str, Any]:
-    """The JSON body for ``input`` and request fields; ``None`` values are left out.
-
-    ``input`` is a string, a list of input items, or one message dict.  Streaming is on unless
-    ``stream=False``.
-    """
+    fields = dict(params)
+    tools = fields.pop("tools", None)
+    previous = fields.pop("previous_response_id", None)
+    max_rounds = fields.pop("max_rounds", None) or DEFAULT_MAX_ROUNDS
     if isinstance(input, dict):
         input = [input]
-    body: dict[str, Any] = {"input": input}
-    for key, value in params.items():
-        if value is not None:
-            body[key] = value
-    body.setdefault("stream", True)
-    return body
+    text, items = (input, None) if isinstance(input, str) else ("", list(input))
+    return Ask(
+        text=text,
+        items=items,
+        fields=fields,
+        continue_id=previous,
+        tools=ToolRegistry(tools) if tools else None,
+        max_rounds=max_rounds,
+        source="api",
+    )
 
 
 def respond(
     input: Any,
     *,
-    client: Client | None = None,
+    client: _HTTPClient | None = None,
     on_event: EventCallback | None = None,
     **params: Any,
 ) -> Result:
@@ -78,67 +72,33 @@ def respond(
 
     Keywords are request fields (``model``, ``instructions``, ``max_output_tokens``,
     ``temperature``, ``top_p``, ``stream``, ``tools``, ``tool_choice``, ``reasoning``,
-    ``previous_response_id``, ``truncation``, and any other field of the API).
+    ``previous_response_id``, ``truncation``, and any other field of the API), checked by the
+    same rules as the magic's options.  ``on_event`` sees every raw event as it arrives.
 
     ``tools`` may hold Python callables next to JSON tool specs: then the model's calls to
     them are answered (only those functions run; arguments are validated first) and the
     request is repeated, chained by ``previous_response_id``, until the model answers in text
     or ``max_rounds`` (default 8) is reached.
     """
-    client = client or default_client()
-    tools = params.get("tools")
-    if tools and any(callable(tool) for tool in tools):
-        return _respond_with_tools(client, input, on_event, **params)
-    return client.create(request_body(input, **params), on_event=on_event)
-
-
-def _respond_with_tools(
-    client: Client,
-    input: Any,
-    on_event: EventCallback | None,
-    *,
-    tools: list[Any],
-    max_rounds: int | None = None,
-    **params: Any,
-) -> Result:
-    """The tool loop of :func:`respond` (the magics run theirs through the session)."""
-    from .exchange import rounds_exhausted
-    from .tools import DEFAULT_MAX_ROUNDS, ToolRegistry
-
-    registry = ToolRegistry(tools)
-    bound = max_rounds or DEFAULT_MAX_ROUNDS
-    body = request_body(input, tools=registry.specs(), **params)
-    # Follow-ups carry the tool outputs; a forced tool_choice would only loop.
-    follow = {k: v for k, v in params.items() if k not in ("previous_response_id", "tool_choice")}
-    for _round in range(bound + 1):
-        result = client.create(body, on_event=on_event)
-        calls = result.function_calls
-        if not calls:
-            return result
-        if _round == bound:
-            break
-        outputs = [run.output_item for run in registry.run_all(calls)]
-        body = request_body(
-            outputs, tools=registry.specs(), previous_response_id=result.id, **follow
-        )
-    raise rounds_exhausted(bound, result, "max_rounds")
+    ask = _ask(input, params)
+    session = current_session()
+    return session.respond(
+        ask, conversation=Conversation(), on_event=on_event, client=client or session.client()
+    )
 
 
 async def arespond(
     input: Any,
     *,
-    client: Client | None = None,
+    client: _HTTPClient | None = None,
     on_event: EventCallback | None = None,
     **params: Any,
 ) -> Result:
     """Awaitable :func:`respond`: runs on the package's private loop, so the caller's loop
-    (the kernel's, patched by nest-asyncio or not) is never blocked or re-entered."""
-    client = client or default_client()
-    tools = params.get("tools")
-    if tools and any(callable(tool) for tool in tools):
-        # Python tools run in a worker thread, off the caller's loop and off ours.
-        return await asyncio.get_running_loop().run_in_executor(
-            None, lambda: _respond_with_tools(client, input, on_event, **params)
-        )
-    future = get_runner().submit(client.acreate(request_body(input, **params), on_event=on_event))
-    return await asyncio.wrap_future(future)
+    (the kernel's, patched by nest-asyncio or not) is never blocked or re-entered; Python tools
+    run in a worker thread."""
+    ask = _ask(input, params)
+    session = current_session()
+    coro = session.arun(ask, NULL_SINK, conversation=Conversation(), on_event=on_event,
+                        client=client or session.client())
+    return await asyncio.wrap_future(get_runner().submit(coro))

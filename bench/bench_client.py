@@ -69,8 +69,8 @@ def contenders(base: str, model: str) -> dict[str, dict[str, Callable[[], object
                     text.append(event["delta"])
         return "".join(text)
 
-    from agcloud_magic.client import Client
-    from agcloud_magic.config import Settings
+    from agcloud_magic.http.client import Client
+    from agcloud_magic.http.settings import Settings
 
     ours = Client(Settings(api_key=KEY, base_url=base, model=model))
 

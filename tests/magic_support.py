@@ -10,8 +10,8 @@ from typing import Any
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from agcloud_magic.conversation import Conversation
-from agcloud_magic.extension import get_magics
+from agcloud_magic.engine.conversation import Conversation
+from agcloud_magic.ipython.extension import get_magics
 
 KEY = "sk-test-magic-SECRET-0123456789abcdef"
 

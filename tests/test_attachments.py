@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # before pyplot: no display in tests
 import matplotlib.pyplot as plt
 from PIL import Image
 
-from agcloud_magic.attachments import (
+from agcloud_magic.engine.attachments import (
     MAX_IMAGE_SIDE,
     AttachmentError,
     file_part,
@@ -169,7 +169,7 @@ def test_variable_holding_a_path(tmp_path, png_bytes):
 def test_no_heavy_imports():
     # Loading the module and sending bytes or URLs must not import matplotlib or PIL.
     code = (
-        "import sys; from agcloud_magic.attachments import image_part;"
+        "import sys; from agcloud_magic.engine.attachments import image_part;"
         "image_part('https://x/y.png'); image_part(b'GIF89a' + bytes(10));"
         "print('matplotlib' in sys.modules, 'PIL' in sys.modules)"
     )

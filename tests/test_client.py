@@ -6,8 +6,6 @@ import asyncio
 
 import pytest
 
-from agcloud_magic.client import Client
-from agcloud_magic.config import Settings
 from agcloud_magic.errors import (
     AuthenticationError,
     BadRequestError,
@@ -22,7 +20,9 @@ from agcloud_magic.errors import (
     ServerError,
     StreamCutError,
 )
-from agcloud_magic.retry import RetryPolicy
+from agcloud_magic.http.client import Client
+from agcloud_magic.http.retry import RetryPolicy
+from agcloud_magic.http.settings import Settings
 from agcloud_magic.standin import serve
 
 KEY = "sk-test-client-0123456789abcdef"
@@ -259,8 +259,8 @@ def test_one_client_across_event_loops(server):
 def test_sync_cancellation_from_another_thread_closes_the_stream(server):
     import threading
 
-    from agcloud_magic.client import Cancellation
     from agcloud_magic.errors import AGCloudError
+    from agcloud_magic.http.client import Cancellation
 
     server.drip(0.05)
     client = make_client(server)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 
-from agcloud_magic.conversation import Conversation, Turn
-from agcloud_magic.exchange import Ask, Exchange
-from agcloud_magic.result import Result
+from agcloud_magic.engine.ask import Ask
+from agcloud_magic.engine.conversation import Conversation, Turn
+from agcloud_magic.engine.exchange import Exchange
+from agcloud_magic.wire.result import Result
 
 _ids = itertools.count(1)
 

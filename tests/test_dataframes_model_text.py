@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import agcloud_magic
-from agcloud_magic.dataframes import register_pandas_accessor, summarize, to_model_text
+from agcloud_magic.accessor import register_pandas_accessor
+from agcloud_magic.dataframes import summarize, to_model_text
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,22 +93,15 @@ def test_accessor_registration_is_idempotent_and_previews(monkeypatch):
     assert sales.respond.summary(name="other").startswith("## DataFrame `other`")
 
 
-def test_accessor_sends_summary_and_question(monkeypatch):
+def test_accessor_sends_summary_and_question(ip, srv):
     register_pandas_accessor()
-    seen = {}
-
-    def fake_respond(text, **params):
-        seen["text"], seen["params"] = text, params
-        return "result"
-
-    monkeypatch.setattr(agcloud_magic, "respond", fake_respond, raising=False)
     orders = pd.DataFrame({"qty": [1, 2], "sku": ["a", "b"]})
-    result = orders.respond("Which sku sells most?", model="m1", summary_options={"budget": 900})
-    assert result == "result"
-    assert seen["params"] == {"model": "m1"}
-    assert (
-        seen["text"] == summarize(orders, name="orders", budget=900) + "\n\nWhich sku sells most?"
-    )
+    result = orders.respond("Which sku sells most?", model="echo", summary_options={"budget": 900})
+    body = next(r.body for r in srv.requests if r.method == "POST")
+    assert body["model"] == "echo"
+    expected = summarize(orders, name="orders", budget=900) + "\n\nWhich sku sells most?"
+    assert body["input"] == expected
+    assert result.status == "completed" and "Which sku sells most?" in result.text
 
 
 DETERMINISM_SCRIPT = r"""

@@ -8,7 +8,7 @@ import json
 import pytest
 from IPython.core.error import UsageError
 
-from agcloud_magic.extension import get_magics
+from agcloud_magic.ipython.extension import get_magics
 
 from .helpers import shared_dir
 from .magic_support import posts, run_cell
@@ -253,11 +253,11 @@ def test_recorded_agent_loop_replays_through_the_tool_loop(ip, srv):
 
 
 def test_reasoning_summary_shows_collapsed_above_the_answer(ip, srv):
-    from agcloud_magic.extension import get_magics
+    from agcloud_magic.ipython.extension import get_magics
 
     srv.script([{"reasoning_summary": "First I compare the means.", "text": "Gentoo is heaviest."}])
     get_magics(ip).format = "markdown"
-    import agcloud_magic.render as render
+    import agcloud_magic.ipython.renderers as render
 
     shown = []
 

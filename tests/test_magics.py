@@ -9,7 +9,7 @@ import time
 import pytest
 from IPython.core.error import UsageError
 
-from agcloud_magic.extension import get_magics
+from agcloud_magic.ipython.extension import get_magics
 from agcloud_magic.standin import serve
 
 from .magic_support import KEY, pointed_at, posts, run_cell
@@ -276,7 +276,7 @@ def test_login_keeps_the_key_in_memory_only(srv, monkeypatch):
 
 
 def test_help_lists_every_option():
-    from agcloud_magic.magics import RespondMagics
+    from agcloud_magic.ipython.magics import RespondMagics
 
     doc = RespondMagics.respond.__doc__
     for option in (

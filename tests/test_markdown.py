@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agcloud_magic.markdown import (
+from agcloud_magic.display.markdown import (
     BlockSplitter,
     extract_code,
     first_fence,

@@ -15,8 +15,9 @@ import zlib
 
 import pytest
 
-from agcloud_magic.extension import get_magics
-from agcloud_magic.panel import FLUSH_INTERVAL, Panel
+from agcloud_magic.ipython.extension import get_magics
+from agcloud_magic.panel import Panel
+from agcloud_magic.panel.panel import FLUSH_INTERVAL
 from agcloud_magic.standin import serve
 
 from .magic_support import pointed_at, posts, run_cell
@@ -83,7 +84,7 @@ def test_panel_uses_the_magics_session_and_carries_its_classes(ip, panel):
     assert set(CLASSES) <= all_classes(panel.root)
     bundle = panel._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert panel.root.model_id in str(bundle)
+    assert panel.model_id in str(bundle) and panel.children == (panel.root,)
 
 
 def test_panel_loads_the_extension_when_needed(ip):
@@ -262,7 +263,7 @@ def test_a_panel_turn_chains_onto_a_respond_cell(ip, panel, srv):
     assert posts(srv)[-1]["previous_response_id"] == magic_id
     assert "Turn 2 of this conversation" in answers(panel)[-1]["text"]
     first, second = panel.transcript[0], panel.transcript[2]
-    assert first["source"] == "magic" and first["excerpt"] and first["text"] == "from the magic"
+    assert first["source"] == "magic" and not first["excerpt"] and first["text"] == "from the magic"
     assert second["source"] == "panel" and not second["excerpt"]
     assert "from %%respond" in panel.ui.history.value
 

@@ -12,12 +12,10 @@ import types
 
 import pytest
 
-from agcloud_magic.render import (
-    NotebookRenderer,
-    format_footer,
-    make_renderer,
-)
-from agcloud_magic.render_terminal import TerminalRenderer
+from agcloud_magic.display.notebook import NotebookRenderer
+from agcloud_magic.display.render import format_footer
+from agcloud_magic.display.terminal import TerminalRenderer
+from agcloud_magic.ipython.renderers import make_renderer
 
 from .test_markdown import RENDERER_TAGS, assert_inert
 
@@ -454,7 +452,7 @@ def test_default_publisher_uses_display_ids():
 
     InteractiveShell.instance()
     with capture_output() as captured:
-        r = NotebookRenderer()
+        r = make_renderer(kind="notebook")
         r.start()
         r.append("hi **there**")
         r.finish(footer="f", metadata={"response_id": "r"})

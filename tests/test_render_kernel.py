@@ -23,7 +23,7 @@ DELTAS = [ANSWER[_N * i // 500 : _N * (i + 1) // 500] for i in range(500)]
 
 KERNEL_CODE = """
 import json, time
-from agcloud_magic.render import make_renderer, NotebookRenderer
+from agcloud_magic.ipython.renderers import make_renderer, NotebookRenderer
 deltas = json.loads({deltas!r})
 r = make_renderer()
 assert isinstance(r, NotebookRenderer), type(r)

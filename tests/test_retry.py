@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from email.utils import formatdate
 
-from agcloud_magic.retry import RetryPolicy, parse_retry_after
+from agcloud_magic.http.retry import RetryPolicy, parse_retry_after
 
 POLICY = RetryPolicy(max_retries=2, base_delay=0.5, max_delay=8.0, jitter=0.0)
 

@@ -7,9 +7,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agcloud_magic.accumulator import Accumulator
-from agcloud_magic.events import decode_event
-from agcloud_magic.sse import ServerSentEvent, SSEParser
+from agcloud_magic.wire.accumulator import Accumulator
+from agcloud_magic.wire.events import decode_event
+from agcloud_magic.wire.sse import ServerSentEvent, SSEParser
 
 from .helpers import fixture_files, fixture_stream_bytes
 

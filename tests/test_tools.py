@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agcloud_magic.errors import ConfigError
-from agcloud_magic.schema import ToolDefinitionError, validate
-from agcloud_magic.tools import (
+from agcloud_magic.tools.registry import (
     DEFAULT_MAX_ROUNDS,
     ToolRegistry,
     ToolRun,
@@ -26,6 +25,7 @@ from agcloud_magic.tools import (
     resolve_tools,
     tool_choice_value,
 )
+from agcloud_magic.tools.schema import ToolDefinitionError, validate
 
 # --------------------------------------------------------------------------- types used below
 

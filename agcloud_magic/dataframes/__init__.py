@@ -2,7 +2,7 @@
 
 ``summarize(df)`` is what ``%%respond --df NAME`` and ``{name}`` interpolation send;
 ``to_model_text(obj)`` is what the model sees for any object (``_repr_llm_()`` honoured);
-``register_pandas_accessor()`` adds ``df.respond("question")``.
+the ``df.respond("question")`` accessor lives in :mod:`agcloud_magic.accessor` (a face).
 
 Importing this package does not import pandas or numpy; they are loaded on the first summary.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .model_text import RespondAccessor, register_pandas_accessor, to_model_text
+from .model_text import to_model_text
 
-__all__ = ["RespondAccessor", "register_pandas_accessor", "summarize", "to_model_text"]
+__all__ = ["summarize", "to_model_text"]
 
 
 def summarize(obj: Any, *, name: str | None = None, budget: int = 6000, sample_rows: int = 5,

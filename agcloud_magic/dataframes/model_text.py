@@ -1,4 +1,5 @@
-"""What the model sees for any object, and the ``df.respond(...)`` pandas accessor.
+"""What the model sees for any object (the ``df.respond`` accessor, a face, is in
+:mod:`agcloud_magic.accessor`).
 
 Importing this module does not import pandas: pandas objects are recognised through
 ``sys.modules`` (an object of a pandas class cannot exist unless pandas is already imported).
@@ -7,7 +8,6 @@ Importing this module does not import pandas: pandas objects are recognised thro
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from typing import Any
 
 MIN_TEXT_BUDGET = 100
@@ -61,35 +61,6 @@ def cut_text(text: str, budget: int) -> str:
     return keep + f"\n[... cut: first {len(keep):,} of {total:,} characters shown]"
 
 
-class RespondAccessor:
-    """``df.respond("question", **params)`` asks the model about a DataFrame or Series.
-
-    The summary (``to_model_text``) and the question are sent as one input through
-    ``agcloud_magic.respond(input, **params)``, whose result is returned.
-    ``df.respond.summary(**options)`` returns the exact text that would be sent before the
-    question, as a preview.
-    """
-
-    def __init__(self, pandas_obj: Any) -> None:
-        self._obj = pandas_obj
-
-    def __call__(self, question: str, *, summary_options: Mapping[str, Any] | None = None,
-                 **params: Any) -> Any:
-        if not isinstance(question, str):
-            raise TypeError(f"question must be str, not {type(question).__name__}")
-        options = dict(summary_options or {})
-        name = options.pop("name", None) or guess_name(self._obj, sys._getframe(1))
-        text = to_model_text(self._obj, name=name, **options) + "\n\n" + question
-        from agcloud_magic import respond  # written elsewhere; imported only when used
-
-        return respond(text, **params)
-
-    def summary(self, **options: Any) -> str:
-        """The summary ``df.respond(...)`` would send (same name guess, same options)."""
-        name = options.pop("name", None) or guess_name(self._obj, sys._getframe(1))
-        return to_model_text(self._obj, name=name, **options)
-
-
 def guess_name(obj: Any, frame: Any) -> str:
     """A variable name bound to ``obj`` in the caller (locals, then globals), else the Series
     name when it is a string, else ``'df'``. Names starting with ``_`` (IPython's output
@@ -104,14 +75,3 @@ def guess_name(obj: Any, frame: Any) -> str:
     if isinstance(series_name, str) and series_name:
         return series_name
     return "df"
-
-
-def register_pandas_accessor() -> None:
-    """Register ``respond`` on ``pandas.DataFrame`` and ``pandas.Series`` (idempotent)."""
-    import pandas as pd
-
-    for cls, register in ((pd.DataFrame, pd.api.extensions.register_dataframe_accessor),
-                          (pd.Series, pd.api.extensions.register_series_accessor)):
-        if getattr(cls, "respond", None) is RespondAccessor:
-            continue
-        register("respond")(RespondAccessor)

@@ -1,0 +1,56 @@
+"""The pandas face: ``df.respond("question")`` and ``series.respond(...)``.
+
+Registered by the extension once pandas is imported (or by :func:`register_pandas_accessor`).
+The summary comes from :mod:`agcloud_magic.dataframes`, the request from the Python API.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from agcloud_magic.dataframes.model_text import guess_name, to_model_text
+
+__all__ = ["RespondAccessor", "register_pandas_accessor"]
+
+
+class RespondAccessor:
+    """``df.respond("question", **params)`` asks the model about a DataFrame or Series.
+
+    The summary (``to_model_text``) and the question are sent as one input through
+    ``agcloud_magic.respond(input, **params)``, whose result is returned.
+    ``df.respond.summary(**options)`` returns the exact text that would be sent before the
+    question, as a preview.
+    """
+
+    def __init__(self, pandas_obj: Any) -> None:
+        self._obj = pandas_obj
+
+    def __call__(self, question: str, *, summary_options: Mapping[str, Any] | None = None,
+                 **params: Any) -> Any:
+        if not isinstance(question, str):
+            raise TypeError(f"question must be str, not {type(question).__name__}")
+        options = dict(summary_options or {})
+        name = options.pop("name", None) or guess_name(self._obj, sys._getframe(1))
+        text = to_model_text(self._obj, name=name, **options) + "\n\n" + question
+        from agcloud_magic.api import respond  # httpx loads with it, on first use
+
+        return respond(text, **params)
+
+    def summary(self, **options: Any) -> str:
+        """The summary ``df.respond(...)`` would send (same name guess, same options)."""
+        name = options.pop("name", None) or guess_name(self._obj, sys._getframe(1))
+        return to_model_text(self._obj, name=name, **options)
+
+
+
+def register_pandas_accessor() -> None:
+    """Register ``respond`` on ``pandas.DataFrame`` and ``pandas.Series`` (idempotent)."""
+    import pandas as pd
+
+    for cls, register in ((pd.DataFrame, pd.api.extensions.register_dataframe_accessor),
+                          (pd.Series, pd.api.extensions.register_series_accessor)):
+        if getattr(cls, "respond", None) is RespondAccessor:
+            continue
+        register("respond")(RespondAccessor)

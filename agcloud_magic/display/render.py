@@ -1,0 +1,104 @@
+"""Show a streamed answer: in a notebook (display handles, safe HTML) or in a terminal.
+
+The caller (the session) owns the loop: it feeds text with :meth:`Renderer.append`, and whenever
+:meth:`Renderer.next_due` reaches 0 while no text arrives it calls :meth:`Renderer.flush` (append
+also pushes by itself once a push is due); :meth:`Renderer.finish` or :meth:`Renderer.error` ends
+the output, and supersedes any pending push, so no flush is needed before it.  All calls happen
+on the kernel's main thread, so display messages carry the running cell's parent header.
+
+The renderers: :mod:`agcloud_magic.display.notebook` (display handles, bytes linear in the
+answer) and :mod:`agcloud_magic.display.terminal` (plain text as it arrives).  Which one runs,
+and the publisher that talks to IPython, is the IPython face's choice
+(:mod:`agcloud_magic.ipython.renderers`): nothing here imports IPython.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+__all__ = [
+    "FORMATS",
+    "DisplayTarget",
+    "Publisher",
+    "Renderer",
+    "format_footer",
+]
+
+FORMATS = ("markdown", "text", "code", "json")
+_DIM = "color:var(--jp-ui-font-color2,#888)"
+_EMPTY: dict[str, str] = {"text/plain": ""}
+
+
+class Renderer(Protocol):
+    """What the session drives; both renderers implement it."""
+
+    def start(self) -> None:
+        """Before the request: at most a subtle "waiting" line."""
+
+    def append(self, delta: str) -> None:
+        """A text delta of the answer; O(len(delta)) amortised, the display may be deferred."""
+
+    def reasoning(self, delta: str) -> None:
+        """Reasoning-summary text, shown collapsed above the answer."""
+
+    def tool_call(self, name: str, arguments: str, result: str | None) -> None:
+        """One line for one tool call: name, arguments and a short result."""
+
+    def next_due(self) -> float | None:
+        """Seconds until pending content should be pushed (0: now; None: nothing pending)."""
+
+    def flush(self) -> None:
+        """Push pending content now, if any."""
+
+    def finish(self, *, footer: str, metadata: dict, note: str | None = None) -> None:
+        """Final state: the whole answer, footer line, optional note ("interrupted", …)."""
+
+    def error(self, message: str) -> None:
+        """One clear line; the partial answer already shown stays."""
+
+
+class DisplayTarget(Protocol):
+    """One display output that can be replaced in place."""
+
+    def update(self, data: dict[str, str], metadata: dict[str, Any] | None = None) -> None:
+        """Replace the output's MIME bundle (and metadata)."""
+
+
+class Publisher(Protocol):
+    """Creates display outputs; injectable so tests can count messages and bytes."""
+
+    def display(
+        self, data: dict[str, str], metadata: dict[str, Any] | None = None
+    ) -> DisplayTarget:
+        """Show a new output (a raw MIME bundle) and return a handle to update it."""
+
+
+def _count(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else "?"
+
+
+def format_footer(model: str | None, usage: dict | None, seconds: float | None) -> str:
+    """One footer line, e.g. ``gpt-4o-mini · 12 in / 345 out tokens · 1.2 s``.
+
+    Cached input and reasoning output tokens are shown in parentheses when non-zero; missing
+    parts (no usage for an interrupted stream, no model) are left out.
+    """
+    parts = [model] if model else []
+    if usage and ("input_tokens" in usage or "output_tokens" in usage):
+        cached = (usage.get("input_tokens_details") or {}).get("cached_tokens")
+        thought = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")
+        tin = f"{_count(usage.get('input_tokens'))} in" + (
+            f" ({_count(cached)} cached)" if cached else ""
+        )
+        tout = f"{_count(usage.get('output_tokens'))} out" + (
+            f" ({_count(thought)} reasoning)" if thought else ""
+        )
+        parts.append(f"{tin} / {tout} tokens")
+    if seconds is not None:
+        parts.append(f"{seconds:.1f} s" if seconds < 100 else f"{seconds:.0f} s")
+    return " · ".join(parts)
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,68 @@
+"""The one request description every face builds: an :class:`Ask`, validated when made.
+
+The magic, the panel and the Python API each translate their input into an ``Ask``; its
+fields pass the same rules (:mod:`agcloud_magic.engine.rules`) whoever built it, so a value one
+face refuses cannot slip in through another.  Building an ``Ask`` changes no state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agcloud_magic.engine.rules import check, check_fields
+from agcloud_magic.errors import ConfigError
+
+__all__ = ["BODY_FIELDS", "Ask"]
+
+# Request fields an Ask may carry straight into the body.
+BODY_FIELDS = (
+    "model", "instructions", "max_output_tokens", "temperature", "top_p", "stream",
+    "tool_choice", "reasoning", "truncation", "parallel_tool_calls", "text", "metadata",
+    "store", "include",
+)
+
+NOTHING_TO_SEND = "Nothing to send: write a prompt (or attach a DataFrame, image or file) first."
+
+
+@dataclass
+class Ask:
+    """Everything one request needs, whichever face it came from.
+
+    ``text`` is the prompt, ``parts`` more ``input_*`` parts, ``fields`` request fields
+    (checked here), ``thread``/``new``/``continue_id``/``cell_id`` say where the turn goes in
+    the conversation, ``tools`` is a :class:`~agcloud_magic.tools.ToolRegistry` (or ``None``)
+    and ``max_rounds`` bounds its loop.  ``items`` replaces text and parts with raw input items
+    (the Python API's list input)."""
+
+    text: str
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    role: str = "user"
+    fields: dict[str, Any] = field(default_factory=dict)
+    thread: str | None = None
+    new: bool = False
+    continue_id: str | None = None
+    cell_id: str | None = None
+    tools: Any = None
+    max_rounds: int = 8
+    source: str = "magic"
+    items: list[dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        self.fields = check_fields(self.fields)
+        self.role = check("role", self.role)
+        self.max_rounds = check("max_tool_rounds", self.max_rounds)
+        if self.items is None and not self.text.strip() and not self.parts:
+            raise ConfigError(NOTHING_TO_SEND)
+
+    def input(self) -> Any:
+        """The request's ``input``: a bare string when that says it all, else one message."""
+        if self.items is not None:
+            return self.items
+        if not self.parts and self.role == "user":
+            return self.text
+        content: list[dict[str, Any]] = []
+        if self.text:
+            content.append({"type": "input_text", "text": self.text})
+        content.extend(self.parts)
+        return [{"type": "message", "role": self.role, "content": content}]

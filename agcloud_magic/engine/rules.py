@@ -1,0 +1,153 @@
+"""The one set of rules for every setting and request field, whichever face it comes from.
+
+Magic options, ``%agcloud config``, ``%config RespondMagics.<trait>`` (validated at assignment),
+the panel's fields and the Python API's keyword arguments all pass through :func:`check`, so the
+limits and the one-line messages are the same everywhere.  A value that breaks a rule is a
+:class:`~agcloud_magic.errors.ConfigError` saying what is allowed; ``None`` always means "unset".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from agcloud_magic.errors import ConfigError
+
+__all__ = ["EFFORTS", "FORMATS", "ROLES", "RULES", "SUMMARIES", "check", "check_fields"]
+
+ROLES = ("user", "developer", "system", "assistant")
+FORMATS = ("markdown", "text", "code", "json")
+TRUNCATIONS = ("auto", "disabled")
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+SUMMARIES = ("auto", "concise", "detailed")
+TOOL_CHOICE_WORDS = ("auto", "none", "required")
+
+
+def _number(name: str, value: Any, *, integer: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {value!r}.")
+    if integer and isinstance(value, float):
+        if not value.is_integer():
+            raise ConfigError(f"{name} must be a whole number, got {value!r}.")
+        value = int(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}.")
+    return value
+
+
+def _between(low: float, high: float, *, integer: bool = False) -> Callable[[str, Any], Any]:
+    def rule(name: str, value: Any) -> Any:
+        number = _number(name, value, integer=integer)
+        if not low <= number <= high:
+            raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {number:g}.")
+        return number
+
+    return rule
+
+
+def _at_least(low: float, *, integer: bool = True, unit: str = "") -> Callable[[str, Any], Any]:
+    def rule(name: str, value: Any) -> Any:
+        number = _number(name, value, integer=integer)
+        if number < low:
+            raise ConfigError(f"{name} must be at least {low:g}{unit}, got {number:g}.")
+        return number
+
+    return rule
+
+
+def _positive(name: str, value: Any) -> Any:
+    number = _number(name, value, integer=False)
+    if number <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds, got {number:g}.")
+    return number
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str, Any], Any]:
+    def rule(name: str, value: Any) -> Any:
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}.")
+        return value
+
+    return rule
+
+
+def _text(name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be text, got {type(value).__name__}.")
+    return value
+
+
+def _name(name: str, value: Any) -> Any:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{name} must be a non-empty name, got {value!r}.")
+    return value.strip()
+
+
+def _flag(name: str, value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false, got {value!r}.")
+    return value
+
+
+def _reasoning(name: str, value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be an object such as {{'effort': 'low'}}, got {value!r}.")
+    effort, summary = value.get("effort"), value.get("summary")
+    if effort is not None and effort not in EFFORTS:
+        raise ConfigError(f"{name} effort must be one of {', '.join(EFFORTS)}, got {effort!r}.")
+    if summary is not None and summary not in SUMMARIES:
+        raise ConfigError(
+            f"{name} summary must be one of {', '.join(SUMMARIES)}, got {summary!r}."
+        )
+    return value
+
+
+def _tool_choice(name: str, value: Any) -> Any:
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return value
+    if value in TOOL_CHOICE_WORDS:
+        return value
+    raise ConfigError(
+        f"{name} must be auto, none, required or a tool choice object, got {value!r}."
+    )
+
+
+# name -> rule.  Request fields first, then the settings of a session.
+RULES: dict[str, Callable[[str, Any], Any]] = {
+    "model": _name,
+    "instructions": _text,
+    "max_output_tokens": _at_least(16),
+    "temperature": _between(0, 2),
+    "top_p": _between(0, 1),
+    "stream": _flag,
+    "truncation": _one_of(TRUNCATIONS),
+    "reasoning": _reasoning,
+    "tool_choice": _tool_choice,
+    "role": _one_of(ROLES),
+    "format": _one_of(FORMATS),
+    "timeout": _positive,
+    "max_retries": _between(0, 10, integer=True),
+    "summary_budget": _at_least(500, unit=" characters"),
+    "max_tool_rounds": _between(1, 100, integer=True),
+    "allow_insecure_http": _flag,
+    "base_url": _text,
+}
+
+
+def check(name: str, value: Any) -> Any:
+    """``value`` for setting or field ``name`` after its rule (normalised), else ConfigError.
+
+    ``None`` passes (it means "not set"); names without a rule pass unchanged (the API has more
+    fields than we check, and the server validates those)."""
+    if value is None:
+        return None
+    rule = RULES.get(name)
+    return value if rule is None else rule(name, value)
+
+
+def check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Every field after :func:`check`; ``None`` values dropped."""
+    checked = {name: check(name, value) for name, value in fields.items()}
+    return {name: value for name, value in checked.items() if value is not None}

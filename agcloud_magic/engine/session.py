@@ -1,0 +1,162 @@
+"""The session: settings, conversation, clients and the stand-in it started; runs turns.
+
+Every face drives a turn through here.  The magic calls :meth:`Session.run`, which blocks its
+own cell: a worker thread reads the response, events come back in batches, and the main thread
+renders them (so display messages belong to the executing cell) and runs tools (user functions
+run where user code runs).  The panel and ``arespond`` call :meth:`Session.arun` on the
+package's private loop thread; their tools run in a worker thread, so a slow tool never holds
+the loop.  The Python API's ``respond`` calls :meth:`Session.respond` on the caller's thread.
+All three drive the same steps (:func:`agcloud_magic.engine.driver.turn_steps`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from agcloud_magic.engine.ask import Ask
+from agcloud_magic.engine.conversation import Conversation
+from agcloud_magic.engine.driver import NULL_SINK, Sink, drive_async, drive_blocking, turn_steps
+from agcloud_magic.engine.exchange import Exchange
+from agcloud_magic.engine.preferences import Preferences
+from agcloud_magic.http.settings import Settings
+from agcloud_magic.wire.result import Result
+
+__all__ = ["Session", "current_session", "set_current_session"]
+
+EventCallback = Callable[[dict[str, Any]], None]
+
+
+class Session:
+    """One kernel's state: :class:`Preferences`, the key typed at login, the conversation, the
+    clients (one per distinct settings, closed by :meth:`close`) and the offline stand-in."""
+
+    def __init__(self, prefs: Preferences | None = None) -> None:
+        self.prefs = prefs or Preferences()
+        self.conversation = Conversation()
+        self.last: Result | None = None
+        self.login_key: str | None = None
+        self.offline: Any = None  # a stand-in server this session started (has .stop())
+        self.offline_key: str | None = None
+        self._clients: dict[Settings, Any] = {}
+
+    # -- settings and clients ----------------------------------------------------------
+
+    def settings(self) -> Settings:
+        """Preferences over environment over defaults; the offline/login key over the env's."""
+        env = Settings.from_env()
+        prefs = self.prefs
+        return env.with_(
+            api_key=self.offline_key or self.login_key or env.api_key,
+            base_url=prefs.base_url,
+            model=prefs.model,
+            timeout=prefs.timeout,
+            max_retries=prefs.max_retries,
+            allow_insecure_http=prefs.allow_insecure_http,
+        )
+
+    def checked_settings(self) -> Settings:
+        """:meth:`settings` after checking the key and base URL (nothing is sent)."""
+        settings = self.settings()
+        settings.require_key()
+        settings.checked_base_url()
+        return settings
+
+    def client(self, settings: Settings | None = None) -> Any:
+        """The client for ``settings`` (default: the checked settings in force), reused."""
+        from agcloud_magic.http.client import Client  # httpx loads on the first request
+
+        settings = settings or self.checked_settings()
+        client = self._clients.get(settings)
+        if client is None:
+            client = self._clients[settings] = Client(settings)
+        return client
+
+    def close(self) -> None:
+        """Close every client and stop the stand-in this session started."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(Exception):
+                client.close()
+        if self.offline is not None:
+            with contextlib.suppress(Exception):
+                self.offline.stop()
+        self.offline = self.offline_key = None
+
+    # -- turns ---------------------------------------------------------------------------
+
+    def preview(self, ask: Ask) -> dict[str, Any]:
+        """The first request body ``ask`` would send (nothing is sent or recorded)."""
+        body = Exchange(self.conversation, ask).first_body()
+        body.setdefault("model", self.settings().model)
+        return body
+
+    def run(self, ask: Ask, renderer: Any) -> Result:
+        """Run ``ask`` to the end, rendering as it streams; the caller's thread blocks.
+
+        Expected failures raise :class:`~agcloud_magic.errors.AGCloudError` subclasses with
+        ``partial`` set; an interrupt raises :class:`~agcloud_magic.errors.RequestInterrupted`.
+        The thread's head moves only on success (a response cut by ``max_output_tokens`` counts:
+        it exists on the server)."""
+        client = self.client()
+        steps = turn_steps(self.conversation, ask, renderer, self._keep_last)
+        return drive_blocking(steps, client, renderer)
+
+    def respond(
+        self, ask: Ask, *, conversation: Conversation | None = None,
+        on_event: EventCallback | None = None, client: Any = None,
+    ) -> Result:
+        """Run ``ask`` on the caller's thread without rendering (the Python API)."""
+        client = client or self.client()
+        steps = turn_steps(conversation or Conversation(), ask, NULL_SINK, None)
+        body = next(steps)
+        while True:
+            outcome = _outcome(lambda b=body: client.create(b, on_event=on_event))
+            try:
+                body = steps.send(outcome)
+            except StopIteration as done:
+                return done.value
+
+    async def arun(
+        self, ask: Ask, sink: Sink, *, conversation: Conversation | None = None,
+        on_event: EventCallback | None = None, client: Any = None,
+    ) -> Result:
+        """Run ``ask`` on the loop thread, feeding ``sink`` from there (the panel, arespond).
+
+        Tool calls run in a worker thread, so the loop keeps serving other requests."""
+        client = client or self.client()
+        own = conversation is None
+        steps = turn_steps(
+            self.conversation if own else conversation, ask, sink, self._keep_last if own else None
+        )
+        return await drive_async(steps, client, sink, on_event)
+
+    def _keep_last(self, result: Result) -> None:
+        self.last = result
+
+
+def _outcome(call: Callable[[], Result]) -> Any:
+    from agcloud_magic.errors import IncompleteResponseError
+
+    try:
+        return call()
+    except IncompleteResponseError as exc:
+        return exc
+
+
+_CURRENT: Session | None = None
+
+
+def current_session() -> Session:
+    """The session faces share: the loaded extension's, else one made from the environment."""
+    global _CURRENT
+    if _CURRENT is None:
+        _CURRENT = Session()
+    return _CURRENT
+
+
+def set_current_session(session: Session | None) -> None:
+    """Make ``session`` the shared one (the extension does at load; ``None`` at unload)."""
+    global _CURRENT
+    _CURRENT = session

@@ -1,0 +1,354 @@
+"""HTTP client for ``POST {base}/responses``: sync and async, streaming and not.
+
+The only module that imports httpx.  Both faces share everything but the I/O calls: the request
+is prepared once, error statuses map through :func:`~agcloud_magic.errors.status_error`, retries
+follow :class:`~agcloud_magic.retry.RetryPolicy` and happen only before the first byte of an
+answer, and every stream is closed on the way out (``with`` blocks), also when the caller
+cancels or interrupts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from agcloud_magic._version import __version__
+from agcloud_magic.errors import (
+    AGCloudError,
+    ConnectionFailedError,
+    IncompleteResponseError,
+    RequestTimeoutError,
+    ResponseFailedError,
+    StreamCutError,
+    status_error,
+)
+from agcloud_magic.http.retry import RetryPolicy
+from agcloud_magic.http.settings import Settings
+from agcloud_magic.wire import events as ev
+from agcloud_magic.wire.accumulator import Accumulator
+from agcloud_magic.wire.result import Result
+from agcloud_magic.wire.sse import SSEParser
+
+EventCallback = Callable[[ev.Event], None]
+
+
+class Cancellation:
+    """Stops a sync :meth:`Client.create` running in another thread, promptly.
+
+    A blocked socket read does not notice a flag, so :meth:`cancel` also shuts the
+    connection's socket down: the read returns at once and the ``with`` block closes the
+    response.  (Before the response headers arrive there is no socket to reach yet; the
+    request then ends at its timeout, and its result is ignored.)
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._socket: Any = None
+        self.cancelled = False
+
+    def attach(self, response: httpx.Response) -> None:
+        """Remember the socket under ``response`` (cancelling at once if already cancelled)."""
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        with self._lock:
+            self._socket = sock
+            late = self.cancelled
+        if late:
+            self._shutdown()
+
+    def cancel(self) -> None:
+        """Cancel: mark it, and wake a blocked read by shutting the socket down."""
+        with self._lock:
+            self.cancelled = True
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            sock, self._socket = self._socket, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class Client:
+    """A connection to the Responses API.
+
+    >>> client = Client(api_key="sk-test-123", base_url="http://127.0.0.1:8765/v1")
+    >>> result = client.create({"model": "echo", "input": "hi", "stream": True})  # doctest: +SKIP
+
+    ``on_event`` (optional) sees every event dict as it arrives, after it was folded into the
+    result.  Expected failures raise subclasses of :class:`~agcloud_magic.errors.AGCloudError`;
+    those that happen after text arrived carry it in ``exc.partial``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        base = settings or Settings.from_env()
+        self.settings = base.with_(
+            api_key=api_key, base_url=base_url, model=model, timeout=timeout,
+            max_retries=max_retries,
+        )
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=self.settings.max_retries)
+        self._sync: httpx.Client | None = None
+        self._async: httpx.AsyncClient | None = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"Client({self.settings!r})"
+
+    # -- shared pieces -------------------------------------------------------------------
+
+    def _timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
+
+    def _prepare(self, body: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+        key = self.settings.require_key()
+        url = self.settings.checked_base_url() + "/responses"
+        payload = dict(body)
+        payload.setdefault("model", self.settings.model)
+        headers = {
+            "Authorization": f"Bearer {key}",
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream" if payload.get("stream") else "application/json",
+            "User-Agent": f"agcloud-magic/{__version__}",
+        }
+        return url, headers, json.dumps(payload, separators=(",", ":")).encode()
+
+    def _retry_delay(self, attempt: int, exc: AGCloudError, headers: Any = None) -> float | None:
+        status = getattr(exc, "status", None)
+        return self.retry_policy.delay_for(
+            attempt,
+            status=status,
+            headers={k.lower(): v for k, v in (headers or {}).items()},
+            error_code=getattr(exc, "code", None),
+            transport_error=status is None,
+        )
+
+    def _status_error(self, response: httpx.Response, body: bytes) -> AGCloudError:
+        return status_error(
+            response.status_code, body, dict(response.headers), secret=self.settings.api_key
+        )
+
+    def _transport_error(self, exc: Exception) -> AGCloudError:
+        where = self.settings.base_url
+        if isinstance(exc, httpx.TimeoutException):
+            return RequestTimeoutError(
+                f"No answer from {where} within {self.settings.timeout:g} s: try again, or raise "
+                "the timeout (%agcloud config timeout=120)."
+            )
+        return ConnectionFailedError(
+            f"Could not connect to {where} ({type(exc).__name__}): check the network and "
+            "AGCLOUD_BASE_URL (%agcloud offline starts a local stand-in)."
+        )
+
+    @staticmethod
+    def _feed(acc: Accumulator, parser: SSEParser, chunk: bytes, on_event: EventCallback | None):
+        for sse in parser.feed(chunk):
+            event = ev.decode_event(sse)
+            if event is None:
+                continue
+            acc.feed(event)
+            if on_event is not None:
+                on_event(event)
+
+    @staticmethod
+    def _is_stream(response: httpx.Response, body: dict[str, Any]) -> bool:
+        """Read the answer as SSE?  Only if we asked for a stream and did not get plain JSON
+        (a gateway that ignores ``stream: true`` answers with the whole Response)."""
+        kind = response.headers.get("content-type", "")
+        return bool(body.get("stream")) and not kind.startswith("application/json")
+
+    @staticmethod
+    def _from_body(body: bytes) -> Accumulator:
+        acc = Accumulator()
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            status = data.get("status")
+            kind = {"incomplete": ev.INCOMPLETE, "failed": ev.FAILED}.get(status, ev.COMPLETED)
+            acc.feed({"type": kind, "response": data})
+        return acc
+
+    @staticmethod
+    def _conclude(acc: Accumulator, *, cut: bool, started: float, request_id: str | None) -> Result:
+        result = acc.finish(cut=cut)
+        result.elapsed = time.monotonic() - started
+        result.request_id = request_id
+        if acc.terminal == ev.COMPLETED:
+            return result
+        if acc.terminal == ev.INCOMPLETE:
+            reason = (result.incomplete_details or {}).get("reason") or "unknown reason"
+            hint = " (raise --max-output-tokens)" if reason == "max_output_tokens" else ""
+            raise IncompleteResponseError(
+                f"The answer is incomplete: {reason}{hint}.", code=reason, partial=result
+            )
+        if acc.terminal == ev.FAILED or acc.error_message is not None:
+            error = result.error or {}
+            code = error.get("code") or acc.error_code
+            message = error.get("message") or acc.error_message or "no details given"
+            raise ResponseFailedError(
+                f"The response failed ({code or 'error'}): {message}", code=code, partial=result
+            )
+        raise StreamCutError(
+            "The answer was cut short: the stream ended before the response finished; run the "
+            "cell again.",
+            partial=result,
+        )
+
+    # -- sync ----------------------------------------------------------------------------
+
+    def create(
+        self,
+        body: dict[str, Any],
+        *,
+        on_event: EventCallback | None = None,
+        cancel: Cancellation | None = None,
+    ) -> Result:
+        """Send one request and wait for the whole answer (streamed if ``body["stream"]``).
+
+        ``cancel`` lets another thread stop it (see :class:`Cancellation`)."""
+        url, headers, content = self._prepare(body)
+        if self._sync is None:
+            self._sync = httpx.Client(timeout=self._timeout())
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                with self._sync.stream("POST", url, content=content, headers=headers) as response:
+                    if cancel is not None:
+                        cancel.attach(response)
+                    if response.status_code < 400:
+                        return self._consume(response, body, on_event, started)
+                    error = self._status_error(response, response.read())
+                    delay = self._retry_delay(attempt, error, response.headers)
+            except httpx.TransportError as exc:
+                error = self._transport_error(exc)
+                delay = self._retry_delay(attempt, error)
+            if delay is None or (cancel is not None and cancel.cancelled):
+                raise error
+            time.sleep(delay)
+            attempt += 1
+
+    def _consume(
+        self, response: httpx.Response, body: dict[str, Any], on_event: EventCallback | None,
+        started: float,
+    ) -> Result:
+        request_id = response.headers.get("x-request-id")
+        if not self._is_stream(response, body):
+            try:
+                data = response.read()
+            except httpx.TransportError as exc:
+                raise self._transport_error(exc) from None
+            return self._conclude(self._from_body(data), cut=True, started=started,
+                                  request_id=request_id)
+        acc, parser = Accumulator(), SSEParser()
+        try:
+            for chunk in response.iter_bytes():
+                self._feed(acc, parser, chunk, on_event)
+        except httpx.TimeoutException:
+            raise self._timeout_mid_stream(acc) from None
+        except httpx.TransportError:
+            pass  # the connection dropped: reported as cut short below
+        return self._conclude(acc, cut=True, started=started, request_id=request_id)
+
+    def _timeout_mid_stream(self, acc: Accumulator) -> RequestTimeoutError:
+        error = RequestTimeoutError(
+            f"The stream stalled for more than {self.settings.timeout:g} s; the partial answer "
+            "is kept. Run again, or raise the timeout (%agcloud config timeout=120)."
+        )
+        error.partial = acc.finish(cut=True)
+        return error
+
+    def close(self) -> None:
+        """Close both connection pools (the async one on the loop that opened it)."""
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+        pool, loop = self._async, self._async_loop
+        if pool is not None and loop is not None and not loop.is_closed():
+            self._async = self._async_loop = None
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if loop.is_running() and running is not loop:
+                with contextlib.suppress(Exception):
+                    asyncio.run_coroutine_threadsafe(pool.aclose(), loop).result(2.0)
+
+    # -- async ---------------------------------------------------------------------------
+
+    async def acreate(
+        self, body: dict[str, Any], *, on_event: EventCallback | None = None
+    ) -> Result:
+        """Async :meth:`create`; cancelling the task closes the stream."""
+        url, headers, content = self._prepare(body)
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async_loop is not loop:
+            # An AsyncClient's connections belong to the loop that opened them; a call from
+            # another loop (a second asyncio.run, say) gets a pool of its own.
+            self._async, self._async_loop = httpx.AsyncClient(timeout=self._timeout()), loop
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                async with self._async.stream(
+                    "POST", url, content=content, headers=headers
+                ) as response:
+                    if response.status_code < 400:
+                        return await self._aconsume(response, body, on_event, started)
+                    error = self._status_error(response, await response.aread())
+                    delay = self._retry_delay(attempt, error, response.headers)
+            except httpx.TransportError as exc:
+                error = self._transport_error(exc)
+                delay = self._retry_delay(attempt, error)
+            if delay is None:
+                raise error
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def _aconsume(
+        self, response: httpx.Response, body: dict[str, Any], on_event: EventCallback | None,
+        started: float,
+    ) -> Result:
+        request_id = response.headers.get("x-request-id")
+        if not self._is_stream(response, body):
+            try:
+                data = await response.aread()
+            except httpx.TransportError as exc:
+                raise self._transport_error(exc) from None
+            return self._conclude(self._from_body(data), cut=True, started=started,
+                                  request_id=request_id)
+        acc, parser = Accumulator(), SSEParser()
+        try:
+            async for chunk in response.aiter_bytes():
+                self._feed(acc, parser, chunk, on_event)
+        except httpx.TimeoutException:
+            raise self._timeout_mid_stream(acc) from None
+        except httpx.TransportError:
+            pass
+        return self._conclude(acc, cut=True, started=started, request_id=request_id)
+
+    async def aclose(self) -> None:
+        """Close the async connection pool."""
+        if self._async is not None:
+            await self._async.aclose()
+            self._async = None

@@ -1,0 +1,1 @@
+"""The IPython face: the extension, ``%%respond``/``%respond``, ``%agcloud`` and option parsing."""

@@ -1,0 +1,293 @@
+"""``%agcloud`` subcommands: settings, login, offline mode, threads, history, usage."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from traitlets import TraitError
+
+from agcloud_magic.errors import ConfigError, one_line
+from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, mask_key
+
+OFFLINE_KEY = "sk-test-offline-standin"
+
+HELP = """\
+%agcloud config                 show the settings in force (the key masked)
+%agcloud config key=value ...   set model, base_url, instructions, temperature, top_p,
+                                max_output_tokens, stream, format, timeout, max_retries,
+                                summary_budget, max_tool_rounds, allow_insecure_http (none = unset)
+%agcloud login                  type the API key (kept in memory only); %agcloud logout forgets it
+%agcloud offline [stop]         start the local stand-in server and use it (no real model)
+%agcloud history                the current thread's turns, root to head
+%agcloud new | reset            start afresh in the current thread
+%agcloud chats                  list threads; %agcloud chat NAME switches to NAME
+%agcloud usage                  tokens per thread and for the kernel
+%agcloud panel                  open the chat panel
+%agcloud last                   show the last result again"""
+
+SETTABLE = (
+    "model",
+    "base_url",
+    "instructions",
+    "temperature",
+    "top_p",
+    "max_output_tokens",
+    "stream",
+    "format",
+    "timeout",
+    "max_retries",
+    "summary_budget",
+    "max_tool_rounds",
+    "allow_insecure_http",
+)
+
+
+def run_control(magics: Any, line: str) -> Any:
+    """Dispatch one ``%agcloud`` line."""
+    words = line.split()
+    command, rest = (words[0].lower(), words[1:]) if words else ("help", [])
+    handler = COMMANDS.get(command)
+    if handler is None:
+        raise ConfigError(f"Unknown %agcloud command {command!r}: try %agcloud help.")
+    return handler(magics, rest)
+
+
+def _help(_magics: Any, _rest: list[str]) -> None:
+    print(HELP)
+
+
+def _source(magics: Any, trait: str, env: str | None = None) -> str:
+    import os
+
+    if getattr(magics, trait) is not None:
+        return "config"
+    return "env" if env and os.environ.get(env) else "default"
+
+
+def _config(magics: Any, rest: list[str]) -> None:
+    if rest:
+        for pair in rest:
+            _set(magics, pair)
+        return
+    settings = magics.settings()
+    key_source = (
+        "offline"
+        if magics.offline_key
+        else "login"
+        if magics.login_key
+        else "env"
+        if settings.api_key
+        else "missing"
+    )
+    rows = [
+        ("api_key", mask_key(settings.api_key), key_source),
+        (
+            "base_url",
+            settings.base_url,
+            "offline" if magics.offline_key else _source(magics, "base_url", ENV_BASE_URL),
+        ),
+        ("model", settings.model, _source(magics, "model", ENV_MODEL)),
+    ]
+    rows += [(name, repr(getattr(magics, name)), "config") for name in SETTABLE[3:]]
+    width = max(len(r[0]) for r in rows)
+    for name, value, source in rows:
+        print(f"{name:<{width}}  {value}  ({source})")
+
+
+def _set(magics: Any, pair: str) -> None:
+    name, sep, raw = pair.partition("=")
+    name = name.strip().replace("-", "_")
+    if name in ("api_key", "key"):
+        raise ConfigError("Never put the key on a line (it stays in history): use %agcloud login.")
+    if not sep or name not in SETTABLE:
+        raise ConfigError(f"Cannot set {pair!r}: use key=value with one of {', '.join(SETTABLE)}.")
+    trait = magics.traits()[name]
+    value: Any = raw.strip().strip("'\"")
+    if value.lower() in ("none", "null", ""):
+        # Unset: back to the default where the setting cannot be empty.
+        value = None if trait.allow_none else trait.default()
+    elif type(trait).__name__ == "Bool":
+        words = {"1": True, "true": True, "yes": True, "on": True,
+                 "0": False, "false": False, "no": False, "off": False}
+        if value.lower() not in words:
+            raise ConfigError(f"{name} must be true or false, got {raw!r}.")
+        value = words[value.lower()]
+    elif type(trait).__name__ in ("Float", "Int"):
+        try:
+            value = float(value) if type(trait).__name__ == "Float" else int(value)
+        except ValueError:
+            raise ConfigError(f"{name} needs a number, got {raw!r}.") from None
+    if name == "base_url" and value is not None:
+        from agcloud_magic.http.settings import check_base_url
+
+        check_base_url(value, allow_insecure=magics.allow_insecure_http)
+    try:
+        setattr(magics, name, value)  # the trait's validator applies engine.rules
+    except TraitError as exc:
+        raise ConfigError(_first_line(exc)) from None
+    print(f"{name} = {value!r}")
+
+
+def _first_line(exc: Exception) -> str:
+    """Our rules' own message, or traitlets' type complaint cut to its first sentence."""
+    text = " ".join(str(exc).split())
+    return text if text.endswith(".") and len(text) < 200 else f"{text[:197]}…"
+
+
+def _login(magics: Any, _rest: list[str]) -> None:
+    import getpass
+
+    key = getpass.getpass(f"AGCloud API key (kept in memory only; or set {ENV_KEY}): ").strip()
+    if not key:
+        print("No key entered; nothing changed.")
+        return
+    magics.login_key = key
+    print(f"Key set for this kernel: {mask_key(key)}")
+
+
+def _logout(magics: Any, _rest: list[str]) -> None:
+    magics.login_key = None
+    print("Forgot the key typed with %agcloud login.")
+
+
+STANDIN_URL_ENV = "AGCLOUD_STANDIN_URL"
+
+
+def _offline_options(rest: list[str]) -> tuple[bool, float | None]:
+    """``auto`` and ``delay=SECONDS`` from the words after ``%agcloud offline``."""
+    auto, delay = False, None
+    for word in rest:
+        if word == "auto":
+            auto = True
+            continue
+        name, sep, value = word.partition("=")
+        if name != "delay" or not sep:
+            raise ConfigError(
+                f"%agcloud offline: unknown {word!r}; use auto, delay=SECONDS or stop."
+            )
+        try:
+            delay = float(value)
+        except ValueError:
+            raise ConfigError(f"delay needs a number of seconds, got {value!r}.") from None
+        if not 0 <= delay <= 10:
+            raise ConfigError(f"delay must be between 0 and 10 seconds, got {delay:g}.")
+    return auto, delay
+
+
+def _offline(magics: Any, rest: list[str]) -> None:
+    """Use the stand-in: ``auto`` only when no key is set; ``delay=S`` paces its streaming
+    (demos, the browser test); ``stop`` goes back.  A stand-in already running for this
+    machine's demo (``AGCLOUD_STANDIN_URL``) is used instead of starting another."""
+    if rest and rest[0] == "stop":
+        if magics.offline is not None:
+            magics.offline.stop()
+        magics.offline = magics.offline_key = None
+        magics.base_url = None
+        print("Offline stand-in stopped; back to the configured server.")
+        return
+    auto, delay = _offline_options(rest)
+    if auto and (magics.login_key or os.environ.get(ENV_KEY)) and not magics.offline_key:
+        settings = magics.settings()
+        print(
+            f"Online: {ENV_KEY} is set, so answers come from {settings.base_url} "
+            f"(model {settings.model})."
+        )
+        return
+    shared = os.environ.get(STANDIN_URL_ENV)
+    if shared and magics.offline is None and delay is None:
+        from agcloud_magic.http.settings import check_base_url
+
+        base_url = check_base_url(shared)
+        pace = ""
+    else:
+        if magics.offline is None:
+            from agcloud_magic.standin import StandinServer
+
+            magics.offline = StandinServer(port=0, token_delay=delay or 0.0).start()
+        elif delay is not None:
+            magics.offline.token_delay = delay
+        base_url = magics.offline.base_url
+        seconds = magics.offline.token_delay
+        pace = f" ({seconds:g} s per streamed event)" if seconds else ""
+    magics.offline_key = OFFLINE_KEY
+    magics.base_url = base_url
+    print(
+        f"Offline: no {ENV_KEY} in use, answers come from the local stand-in server at "
+        f"{base_url}{pace}: a deterministic echo model, not a real model."
+    )
+
+
+def _history(magics: Any, rest: list[str]) -> None:
+    thread = magics.session.conversation.thread(rest[0] if rest else None)
+    path = thread.path()
+    if not path:
+        print(f"Thread {thread.name!r} has no turns yet.")
+        return
+    print(f"Thread {thread.name!r}: {len(path)} turn(s), root to head")
+    for number, turn in enumerate(path, 1):
+        cell = (turn.cell_id or "-")[:12]
+        print(
+            f"{number:>3}. {turn.response_id}  cell {cell:<12}  {turn.model or '?'}  "
+            f"{turn.input_tokens} in / {turn.output_tokens} out  {one_line(turn.prompt, 60)}"
+        )
+
+
+def _new(magics: Any, _rest: list[str]) -> None:
+    thread = magics.session.conversation.thread()
+    thread.reset()
+    print(f"Thread {thread.name!r} starts afresh; the next turn has no history.")
+
+
+def _chats(magics: Any, _rest: list[str]) -> None:
+    conversation = magics.session.conversation
+    for name, thread in conversation.threads.items():
+        mark = "*" if name == conversation.current else " "
+        print(f"{mark} {name}: {len(thread.path())} turn(s) on the path, head {thread.head or '-'}")
+
+
+def _chat(magics: Any, rest: list[str]) -> None:
+    if not rest:
+        raise ConfigError("Name the thread: %agcloud chat NAME.")
+    magics.session.conversation.select(rest[0])
+    print(f"Current thread: {rest[0]!r}")
+
+
+def _usage(magics: Any, _rest: list[str]) -> None:
+    conversation = magics.session.conversation
+    for name, thread in conversation.threads.items():
+        turns, tokens_in, tokens_out = thread.usage_totals()
+        print(f"{name}: {turns} turn(s), {tokens_in} in / {tokens_out} out tokens")
+    turns, tokens_in, tokens_out = conversation.usage_totals()
+    print(f"kernel: {turns} turn(s), {tokens_in} in / {tokens_out} out tokens")
+
+
+def _panel(magics: Any, _rest: list[str]) -> Any:
+    from agcloud_magic.panel import Panel
+
+    return Panel(session=magics.session, shell=magics.shell)
+
+
+def _last(magics: Any, _rest: list[str]) -> Any:
+    if magics.session.last is None:
+        print("No answer yet in this kernel.")
+        return None
+    return magics.session.last
+
+
+COMMANDS: dict[str, Callable[[Any, list[str]], Any]] = {
+    "help": _help,
+    "config": _config,
+    "login": _login,
+    "logout": _logout,
+    "offline": _offline,
+    "history": _history,
+    "new": _new,
+    "reset": _new,
+    "chats": _chats,
+    "chat": _chat,
+    "usage": _usage,
+    "panel": _panel,
+    "last": _last,
+}

@@ -1,0 +1,88 @@
+"""Loading and unloading the IPython extension."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any
+
+
+def get_magics(ipython: Any) -> Any:
+    """The loaded :class:`~agcloud_magic.magics.RespondMagics` of ``ipython`` (or ``None``)."""
+    return ipython.magics_manager.registry.get("RespondMagics")
+
+
+def _register_accessor_when_pandas_loads(ipython: Any) -> None:
+    # Registering the df.respond accessor needs pandas; importing pandas at load would cost
+    # ~0.3 s, so register as soon as the user has imported it.
+    def check(*_args: Any) -> None:
+        if "pandas" in sys.modules:
+            from agcloud_magic.accessor import register_pandas_accessor
+
+            register_pandas_accessor()
+            with contextlib.suppress(ValueError):
+                ipython.events.unregister("post_run_cell", check)
+
+    if "pandas" in sys.modules:
+        check()
+    else:
+        ipython.events.register("post_run_cell", check)
+
+
+def protect_questions(lines: list[str]) -> list[str]:
+    """Keep ``%respond What is X?`` a question for the model, not IPython's ``X?`` help.
+
+    IPython reads a line ending in ``?`` as a request for help on the last name.  For a
+    ``%respond`` line with a prompt, write the call out as Python before that rule sees it
+    (``%respond?`` alone still shows the help).
+    """
+    out = []
+    for line in lines:
+        stripped = line.strip()
+        indent = line[: len(line) - len(line.lstrip())]
+        if stripped.startswith("%respond ") and stripped.endswith("?"):
+            argument = stripped[len("%respond ") :]
+            line = f"{indent}get_ipython().run_line_magic('respond', {argument!r})\n"
+        out.append(line)
+    return out
+
+
+def load(ipython: Any) -> None:
+    """Register the magics and the cell-id hook on ``ipython``; their session becomes the one
+    the Python API and the panel share."""
+    from agcloud_magic.engine.session import set_current_session
+    from agcloud_magic.ipython.magics import RespondMagics
+
+    if get_magics(ipython) is not None:
+        return
+    magics = RespondMagics(shell=ipython)
+    ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.pre_run_cell)
+    ipython.input_transformers_cleanup.append(protect_questions)
+    _register_accessor_when_pandas_loads(ipython)
+    set_current_session(magics.session)
+
+
+def unload(ipython: Any) -> None:
+    """Undo :func:`load`: unregister ``%respond``/``%%respond``/``%agcloud``, unhook, close
+    the session's clients, stop the stand-in it started, and stop the loop thread."""
+    from agcloud_magic.engine.runner import get_runner
+    from agcloud_magic.engine.session import current_session, set_current_session
+
+    magics = get_magics(ipython)
+    if magics is None:
+        return
+    with contextlib.suppress(ValueError):
+        ipython.events.unregister("pre_run_cell", magics.pre_run_cell)
+    if protect_questions in ipython.input_transformers_cleanup:
+        ipython.input_transformers_cleanup.remove(protect_questions)
+    table = ipython.magics_manager.magics
+    for kind, name in (("line", "respond"), ("cell", "respond"), ("line", "agcloud")):
+        bound = table[kind].get(name)
+        if getattr(bound, "__self__", None) is magics:
+            del table[kind][name]
+    ipython.magics_manager.registry.pop("RespondMagics", None)
+    magics.session.close()
+    if current_session() is magics.session:
+        set_current_session(None)
+    get_runner().stop()

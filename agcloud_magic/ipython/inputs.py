@@ -1,0 +1,92 @@
+"""Turn parsed ``%%respond`` options and text into an :class:`~agcloud_magic.exchange.Ask`.
+
+Everything the user named is resolved here, before anything is sent: variables, DataFrames,
+images, files and tools.  A name that does not resolve is a :class:`ConfigError` (one line).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agcloud_magic.engine.ask import Ask
+from agcloud_magic.errors import ConfigError
+from agcloud_magic.ipython.options import csv_list, request_fields
+
+
+def dataframe_parts(magics: Any, args: Any) -> list[dict[str, Any]]:
+    """One ``input_text`` part per ``--df NAME``: the frame's summary."""
+    if not args.df:
+        return []
+    from agcloud_magic.dataframes import summarize
+
+    namespace = magics.shell.user_ns
+    parts = []
+    for name in args.df:
+        if name not in namespace:
+            raise ConfigError(f"--df {name}: no variable of that name; define the DataFrame first.")
+        value = namespace[name]
+        kind = type(value).__name__
+        if kind not in ("DataFrame", "Series") or "pandas" not in type(value).__module__:
+            raise ConfigError(f"--df {name}: is a {kind}, not a pandas DataFrame or Series.")
+        try:
+            text = summarize(
+                value,
+                name=name,
+                budget=args.budget or magics.summary_budget,
+                sample_rows=0 if args.no_sample_rows else 5,
+                columns=csv_list(args.columns),
+                exclude=csv_list(args.exclude_columns),
+            )
+        except ValueError as exc:
+            raise ConfigError(f"--df {name}: {exc}") from None
+        parts.append({"type": "input_text", "text": text})
+    return parts
+
+
+def attachment_parts(magics: Any, args: Any) -> list[dict[str, Any]]:
+    """``input_image`` / ``input_file`` parts for ``--image`` and ``--file``."""
+    if not args.image and not args.file:
+        return []
+    from agcloud_magic.engine.attachments import file_part, image_part
+
+    namespace = magics.shell.user_ns
+    parts = [image_part(src, namespace=namespace, detail=args.detail) for src in args.image]
+    parts += [file_part(src, namespace=namespace) for src in args.file]
+    return parts
+
+
+def build_ask(magics: Any, args: Any, text: str) -> Ask:
+    """Validate everything and build the ask (nothing is sent here)."""
+    fields = request_fields(args, magics.request_defaults())
+    text = text.strip()
+    prompt = magics.interpolate(text) if text else ""
+    parts = dataframe_parts(magics, args) + attachment_parts(magics, args)
+    if not prompt and not parts:
+        raise ConfigError(
+            "Nothing to send: write a prompt after %respond or in the %%respond cell."
+        )
+    tools = None
+    if args.tools:
+        from agcloud_magic.tools.options import resolve_tools, tool_choice_value
+
+        tools = resolve_tools(args.tools, magics.shell.user_ns)
+        if args.tool_choice:
+            fields["tool_choice"] = tool_choice_value(args.tool_choice, tools)
+    elif args.tool_choice:
+        if args.tool_choice not in ("auto", "none", "required"):
+            raise ConfigError(
+                f"--tool-choice {args.tool_choice}: name the function with --tools too."
+            )
+        fields["tool_choice"] = args.tool_choice
+    return Ask(
+        text=prompt,
+        parts=parts,
+        role=args.role or "user",
+        fields=fields,
+        thread=args.chat,
+        new=args.new,
+        continue_id=args.continue_id,
+        cell_id=magics.cell_id,
+        tools=tools,
+        max_rounds=args.max_rounds or magics.max_tool_rounds,
+    )

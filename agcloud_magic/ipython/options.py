@@ -1,0 +1,182 @@
+"""The options of ``%%respond`` / ``%respond``: declaration, line splitting, validation.
+
+Declared with IPython's ``magic_arguments`` so ``%%respond?`` shows real help and a bad option is
+a one-line ``UsageError``.  Values are checked here, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from IPython.core.magic_arguments import argument
+
+from agcloud_magic.errors import ConfigError
+
+ROLES = ("user", "developer", "system", "assistant")
+FORMATS = ("markdown", "text", "code", "json")
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+SUMMARIES = ("auto", "concise", "detailed")
+
+RESPOND_ARGUMENTS = [
+    argument("-m", "--model", help="model id (request field `model`)"),
+    argument(
+        "--instructions",
+        "--system",
+        dest="instructions",
+        help="system/developer instructions, resent on every turn of the thread",
+    ),
+    argument("--max-output-tokens", type=int, help="cap on output tokens (>= 16)"),
+    argument("-t", "--temperature", type=float, help="sampling temperature, 0 to 2"),
+    argument("--top-p", type=float, help="nucleus sampling, 0 to 1"),
+    argument("--no-stream", action="store_true", help="wait for the whole answer (stream: false)"),
+    argument("--reasoning", help="reasoning effort[,summary], e.g. `low` or `high,auto`"),
+    argument("--truncation", choices=("auto", "disabled"), help="request field `truncation`"),
+    argument("--role", choices=ROLES, help="role of the input message (default user)"),
+    argument(
+        "--tools", help="comma-separated kernel functions (or JSON tool specs) the model may call"
+    ),
+    argument("--tool-choice", help="auto, none, required, or a function name"),
+    argument("--max-rounds", type=int, help="bound on tool-call rounds (default 8)"),
+    argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="PATH/URL/VAR",
+        help="attach an image: a file, an http(s) URL, or a figure / PIL image / bytes "
+        "variable (repeatable)",
+    ),
+    argument("--detail", choices=("low", "high", "auto"), help="image detail"),
+    argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH/URL",
+        help="attach a file: a local path or an http(s) URL (repeatable)",
+    ),
+    argument(
+        "--df",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a summary of the DataFrame NAME to the input (repeatable)",
+    ),
+    argument("--budget", type=int, help="characters per DataFrame summary (default 6000)"),
+    argument("--no-sample-rows", action="store_true", help="summaries without sample rows"),
+    argument("--columns", help="comma-separated columns to summarise (allow list)"),
+    argument("--exclude-columns", help="comma-separated columns to leave out of summaries"),
+    argument(
+        "--dry-run", action="store_true", help="show exactly what would be sent; send nothing"
+    ),
+    argument("--new", action="store_true", help="start a fresh conversation in this thread"),
+    argument("--chat", metavar="NAME", help="use (and select) the conversation thread NAME"),
+    argument(
+        "--continue",
+        dest="continue_id",
+        metavar="RESP_ID",
+        help="chain onto a stored response id (e.g. after a kernel restart)",
+    ),
+    argument("-o", "--out", metavar="VAR", help="store the result object in VAR"),
+    argument("--format", choices=FORMATS, help="how to show the answer (default markdown)"),
+]
+
+
+def respond_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply every ``%%respond`` option to ``func`` (decorators apply bottom-up)."""
+    for decorator in reversed(RESPOND_ARGUMENTS):
+        func = decorator(func)
+    return func
+
+
+def split_line(line: str, value_options: set[str], flag_options: set[str]) -> tuple[str, str]:
+    """Split a ``%respond`` line into its options and the free text after them.
+
+    The text keeps its spelling (quotes, apostrophes, braces); only leading options are parsed.
+    ``--`` ends the options explicitly.
+    """
+    lexer = shlex.shlex(line, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    options_end = 0
+    expect_value = False
+    while True:
+        start = options_end + len(line[options_end:]) - len(line[options_end:].lstrip())
+        try:
+            token = lexer.get_token()
+        except ValueError:  # an unbalanced quote: the rest is free text
+            return line[:options_end], line[start:]
+        if token is None or token == "":
+            return line[:options_end], ""
+        position = min(lexer.instream.tell(), len(line))
+        if expect_value:
+            expect_value = False
+        elif token == "--":
+            return line[:options_end], line[position:].strip()
+        elif token.startswith("-") and len(token) > 1:
+            name = token.split("=", 1)[0]
+            if name in value_options and "=" not in token:
+                expect_value = True
+            elif name not in value_options and name not in flag_options:
+                raise ConfigError(f"Unknown option {name}: see %respond? for the options.")
+        else:
+            return line[:options_end], line[start:]
+        options_end = position
+
+
+def _in_range(name: str, value: float | None, low: float, high: float) -> None:
+    if value is not None and not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}.")
+
+
+def parse_reasoning(text: str | None) -> dict[str, str] | None:
+    """``effort[,summary]`` -> the request's ``reasoning`` object."""
+    if not text:
+        return None
+    effort, _, summary = (part.strip() for part in text.partition(","))
+    if effort not in EFFORTS:
+        raise ConfigError(
+            f"--reasoning effort must be one of {', '.join(EFFORTS)}, got {effort!r}."
+        )
+    reasoning = {"effort": effort}
+    if summary:
+        if summary not in SUMMARIES:
+            raise ConfigError(
+                f"--reasoning summary must be one of {', '.join(SUMMARIES)}, got {summary!r}."
+            )
+        reasoning["summary"] = summary
+    return reasoning
+
+
+def request_fields(args: Any, defaults: dict[str, Any]) -> dict[str, Any]:
+    """Validated request fields from parsed options over ``defaults`` (config traits)."""
+    fields = dict(defaults)
+    given = {
+        "model": args.model,
+        "instructions": args.instructions,
+        "max_output_tokens": args.max_output_tokens,
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "truncation": args.truncation,
+        "reasoning": parse_reasoning(args.reasoning),
+    }
+    fields.update({k: v for k, v in given.items() if v is not None})
+    if args.no_stream:
+        fields["stream"] = False
+    _in_range("--temperature", fields.get("temperature"), 0.0, 2.0)
+    _in_range("--top-p", fields.get("top_p"), 0.0, 1.0)
+    tokens = fields.get("max_output_tokens")
+    if tokens is not None and tokens < 16:
+        raise ConfigError(f"--max-output-tokens must be at least 16, got {tokens}.")
+    if args.max_rounds is not None and args.max_rounds < 1:
+        raise ConfigError(f"--max-rounds must be at least 1, got {args.max_rounds}.")
+    if args.budget is not None and args.budget < 500:
+        raise ConfigError(f"--budget must be at least 500 characters, got {args.budget}.")
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def csv_list(text: str | None) -> list[str] | None:
+    """``a, b,c`` -> ``["a", "b", "c"]`` (``None`` stays ``None``)."""
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]

@@ -1,0 +1,420 @@
+"""Python callables as function tools, and running the calls the model makes.
+
+Pure: no network, no IPython.  :func:`function_tool` turns a callable into a ``tools`` entry;
+:class:`ToolRegistry` holds the callables and raw JSON specs of one request and answers each
+``function_call`` item with a ``function_call_output`` item.  Only registered callables ever
+run: a name the model invents is answered with an error text, nothing is looked up in a
+namespace and nothing the model wrote is evaluated.  Arguments are parsed as JSON, validated
+against the generated schema, converted back to Python values (Enum members, dataclasses,
+tuples) and only then passed to the function.  Failures of any kind become the output text, so
+the model can see what went wrong and the loop goes on.
+
+The magic's ``--tools`` value goes through :func:`resolve_tools`, ``--tool-choice`` through
+:func:`tool_choice_value`.  Type mapping and validation live in :mod:`agcloud_magic.schema`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import inspect
+import json
+import re
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from agcloud_magic.errors import ConfigError
+from agcloud_magic.tools.docs import param_descriptions, summary_line
+from agcloud_magic.tools.output import DEFAULT_MAX_OUTPUT_CHARS, cut_text, format_output, one_line
+from agcloud_magic.tools.schema import (
+    MISSING,
+    OMIT,
+    ToolDefinitionError,
+    nullable,
+    object_spec,
+    type_spec,
+    validate,
+)
+
+__all__ = [
+    "DEFAULT_MAX_OUTPUT_CHARS",
+    "DEFAULT_MAX_ROUNDS",
+    "ToolDefinitionError",
+    "ToolRegistry",
+    "ToolRun",
+    "format_output",
+    "function_calls",
+    "function_tool",
+]
+
+#: How many request rounds the tool loop may make before it stops and says so.
+DEFAULT_MAX_ROUNDS = 8
+#: Tool outputs longer than this are cut (with a note) so one call cannot flood the context.
+
+# The API's rule for function names.
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PREVIEW_CHARS = 200
+
+
+# --------------------------------------------------------------------------- one function tool
+
+
+@dataclass
+class _FunctionTool:
+    """A registered callable: its spec and how to turn validated JSON into a call."""
+
+    name: str
+    spec: dict[str, Any]
+    fn: Callable[..., Any]
+    converters: dict[str, Callable[[Any], Any]]
+    positional: list[tuple[str, Any]]  # positional-only parameters with their defaults
+
+    def call(self, arguments: dict[str, Any]) -> Any:
+        values = {k: self.converters[k](v) for k, v in arguments.items()}
+        args: list[Any] = []
+        for pname, default in self.positional:
+            value = values.pop(pname, OMIT)
+            if value is OMIT:
+                if default is MISSING:
+                    raise TypeError(f"missing required argument {pname!r}")
+                value = default
+            args.append(value)
+        kwargs = {k: v for k, v in values.items() if v is not OMIT}
+        return self.fn(*args, **kwargs)
+
+
+def _hint_source(fn: Any) -> Any:
+    """The object whose annotations describe calling ``fn``."""
+    if isinstance(fn, type):
+        return fn.__init__
+    if isinstance(fn, functools.partial):
+        return _hint_source(fn.func)
+    if inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.isbuiltin(fn):
+        return fn
+    return type(fn).__call__  # a callable instance (callable() was checked first)
+
+
+def _compile(
+    fn: Callable[..., Any], name: str | None, description: str | None, strict: bool
+) -> _FunctionTool:
+    if not callable(fn):
+        raise ToolDefinitionError(f"{fn!r} is not callable, so it cannot be a tool")
+    name = name or getattr(fn, "__name__", None) or type(fn).__name__
+    if not _NAME_RE.match(name):
+        raise ToolDefinitionError(
+            f"tool name {name!r} is not allowed: use 1-64 letters, digits, _ or -; "
+            "pass name=... (or assign the function to a plain variable)"
+        )
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        raise ToolDefinitionError(f"{name}: cannot read its signature ({exc})") from exc
+    try:
+        hints = typing.get_type_hints(_hint_source(fn), include_extras=True)
+    except Exception:
+        # An unresolvable forward reference somewhere: fall back to the raw annotations, so
+        # only a parameter whose annotation is still a string fails (with a clear message).
+        hints = {}
+    # A partial's own docstring describes functools.partial, not the wrapped function; a
+    # dataclass without a docstring gets an invented "Name(x: int, ...)" one.
+    doc = inspect.getdoc(fn.func if isinstance(fn, functools.partial) else fn) or ""
+    if isinstance(fn, type) and doc.startswith(f"{fn.__name__}("):
+        doc = ""
+    described = param_descriptions(doc)
+    fields = []
+    positional: list[tuple[str, Any]] = []
+    for param in signature.parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            star = "*" if param.kind is param.VAR_POSITIONAL else "**"
+            raise ToolDefinitionError(
+                f"{name}: {star}{param.name} cannot be described to the model; "
+                "list every parameter by name"
+            )
+        hint = hints.get(param.name, param.annotation)
+        if isinstance(hint, str):
+            raise ToolDefinitionError(
+                f"{name}: cannot resolve the annotation {hint!r} of {param.name!r}; define "
+                "the types it uses at the top level of the notebook"
+            )
+        spec = type_spec(hint, strict=strict, context=f"{name}({param.name})")
+        if "description" not in spec.schema and param.name in described:
+            spec = dataclasses.replace(
+                spec, schema={**spec.schema, "description": described[param.name]}
+            )
+        default = MISSING if param.default is param.empty else param.default
+        if default is None and not strict and validate(None, spec.schema):
+            # ``x: int = None`` means "optional" in practice; let the model send null too.
+            spec = nullable(spec)
+        fields.append((param.name, spec, default))
+        if param.kind is param.POSITIONAL_ONLY:
+            positional.append((param.name, default))
+    parameters, converters = object_spec(fields, strict=strict)
+    tool: dict[str, Any] = {"type": "function", "name": name}
+    text = description if description is not None else summary_line(doc)
+    if text:
+        tool["description"] = text
+    tool["parameters"] = parameters
+    tool["strict"] = strict
+    return _FunctionTool(name, tool, fn, converters, positional)
+
+
+def function_tool(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    strict: bool = False,
+) -> dict[str, Any]:
+    """Describe ``fn`` as a function tool for the request's ``tools`` array.
+
+    Returns ``{"type": "function", "name", "description", "parameters", "strict"}``;
+    ``description`` is the docstring's first paragraph (left out when there is none) and
+    ``parameters`` a JSON Schema object built from the signature and type hints, with parameter
+    descriptions from ``Annotated[X, "text"]`` or the docstring's Args/Parameters section.
+    With ``strict=True`` every parameter is required and defaulted ones accept ``null``
+    (meaning "use the default"), as the API's strict mode demands.
+
+    Raises :class:`ToolDefinitionError` (a ``TypeError``) for ``*args``/``**kwargs``, a type
+    that cannot travel as JSON, or a name the API does not accept.
+    """
+    return copy.deepcopy(_compile(fn, name, description, strict).spec)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass
+class ToolRun:
+    """The outcome of one function call.
+
+    ``output_item`` is the ``{"type": "function_call_output", "call_id", "output"}`` item to send
+    back; ``arguments`` the parsed arguments (the raw text when it was not valid JSON); ``ok`` is
+    False when the call was refused or raised; ``preview`` a one-line ``name(args) → output``
+    for the UI; ``value`` the function's return value (``None`` unless ``ok``).
+    """
+
+    call_id: str
+    name: str
+    arguments: Any
+    output_item: dict[str, Any]
+    ok: bool
+    preview: str
+    value: Any = None
+
+    @property
+    def output(self) -> str:
+        """The output text sent to the model."""
+        return self.output_item["output"]
+
+
+def _field(item: Any, key: str) -> Any:
+    # Dicts from our own parser, or attribute objects (e.g. the official SDK's output items).
+    return item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
+
+
+def function_calls(output: Iterable[Any]) -> list[Any]:
+    """The ``function_call`` items of a response's ``output``, in order."""
+    return [item for item in output or () if _field(item, "type") == "function_call"]
+
+
+class ToolRegistry:
+    """The tools of one request: Python callables that can run, and raw JSON specs.
+
+    ``functions`` is a mapping ``name -> callable`` or an iterable of callables (named by
+    ``__name__``) and raw spec dicts; ``specs`` more raw spec dicts (``{"type": "web_search"}``,
+    full function specs ...), sent exactly as given.  Duplicate function names raise
+    :class:`ConfigError`.
+    """
+
+    def __init__(
+        self,
+        functions: Mapping[str, Callable[..., Any]] | Iterable[Any] | None = None,
+        specs: Iterable[dict[str, Any]] = (),
+        *,
+        strict: bool = False,
+        max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS,
+    ) -> None:
+        self.strict = strict
+        self.max_output_chars = max_output_chars
+        self._entries: list[_FunctionTool | dict[str, Any]] = []
+        self._functions: dict[str, _FunctionTool] = {}
+        self._names: set[str] = set()  # function names, callables and raw specs alike
+        if isinstance(functions, Mapping):
+            for fname, fn in functions.items():
+                self.add(fn, name=fname)
+        else:
+            for item in functions or ():
+                if isinstance(item, dict):
+                    self.add_spec(item)
+                else:
+                    self.add(item)
+        for spec in specs:
+            self.add_spec(spec)
+
+    def add(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        strict: bool | None = None,
+    ) -> dict[str, Any]:
+        """Register a callable; returns its spec."""
+        tool = _compile(fn, name, description, self.strict if strict is None else strict)
+        self._claim(tool.name)
+        self._functions[tool.name] = tool
+        self._entries.append(tool)
+        return copy.deepcopy(tool.spec)
+
+    def add_spec(self, spec: dict[str, Any]) -> None:
+        """Register a raw JSON tool spec, passed through untouched."""
+        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+            raise ConfigError(
+                f'tool spec {one_line(repr(spec), 80)} needs a "type", '
+                'e.g. {"type": "web_search"}'
+            )
+        if spec["type"] == "function":
+            if not isinstance(spec.get("name"), str):
+                raise ConfigError('a {"type": "function"} tool spec needs a "name"')
+            self._claim(spec["name"])
+        self._entries.append(spec)
+
+    def _claim(self, name: str) -> None:
+        if name in self._names:
+            raise ConfigError(f"two tools are named {name!r}; give each function its own name")
+        self._names.add(name)
+
+    def specs(self) -> list[dict[str, Any]]:
+        """The request's ``tools`` array (copies: editing them does not change the registry)."""
+        return [copy.deepcopy(e.spec if isinstance(e, _FunctionTool) else e) for e in self._entries]
+
+    @property
+    def function_names(self) -> list[str]:
+        """Names the model may call as functions (callables and raw function specs)."""
+        return [
+            e.name if isinstance(e, _FunctionTool) else e["name"]
+            for e in self._entries
+            if isinstance(e, _FunctionTool) or e["type"] == "function"
+        ]
+
+    @property
+    def hosted_types(self) -> list[str]:
+        """``type`` of the raw non-function specs (``web_search`` ...)."""
+        return [e["type"] for e in self._entries if isinstance(e, dict) and e["type"] != "function"]
+
+    def has_functions(self) -> bool:
+        """True when the model may call a function here, so its calls need answers from
+        :meth:`run` (raw function specs count: their calls are answered with an error)."""
+        return bool(self.function_names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._functions
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        names = self.function_names + self.hosted_types
+        return f"ToolRegistry({', '.join(names)})"
+
+    # ----------------------------------------------------------------------- running calls
+
+    def run(self, call: Any) -> ToolRun:
+        """Answer one ``function_call`` item; never raises (except KeyboardInterrupt & co)."""
+        call_id = str(_field(call, "call_id") or "")
+        name = str(_field(call, "name") or "")
+        raw = _field(call, "arguments")
+
+        def refuse(message: str, arguments: Any = raw) -> ToolRun:
+            return self._result(call_id, name, arguments, "Error: " + message, ok=False)
+
+        tool = self._functions.get(name)
+        if tool is None:
+            known = ", ".join(self.function_names) or "none"
+            if name in self._names:
+                return refuse(f"tool {name!r} has no Python function in this kernel to run it.")
+            return refuse(f"there is no tool named {name!r}; the available tools are: {known}.")
+        if isinstance(raw, (str, bytes)) or raw is None:
+            text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else (raw or "")
+            try:
+                arguments = json.loads(text) if text.strip() else {}
+            except (ValueError, RecursionError) as exc:
+                return refuse(
+                    f"the arguments of {name} are not valid JSON ({exc}); call it again with a "
+                    "JSON object."
+                )
+        else:
+            arguments = raw
+        if not isinstance(arguments, dict):
+            return refuse(f"the arguments of {name} must be a JSON object.", arguments)
+        errors = validate(arguments, tool.spec["parameters"])
+        if errors:
+            shown = "; ".join(errors[:10]) + (
+                f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
+            )
+            return refuse(
+                f"invalid arguments for {name}: {shown}. Call it again with arguments "
+                "that match its schema.",
+                arguments,
+            )
+        try:
+            value = tool.call(arguments)
+            if inspect.isawaitable(value):
+                value = _await(value)
+        except Exception as exc:  # the model sees the failure and may try again
+            return refuse(f"{type(exc).__name__}: {exc}", arguments)
+        try:
+            output = format_output(value, self.max_output_chars)
+        except Exception as exc:
+            return refuse(
+                f"{name} returned a value that could not be turned into text "
+                f"({type(exc).__name__}: {exc})",
+                arguments,
+            )
+        return self._result(call_id, name, arguments, output, ok=True, value=value)
+
+    def run_all(self, calls: Iterable[Any]) -> list[ToolRun]:
+        """Answer every call of one response, in order (one output per ``call_id``)."""
+        return [self.run(call) for call in calls]
+
+    def _result(
+        self, call_id: str, name: str, arguments: Any, output: str, *, ok: bool, value: Any = None
+    ) -> ToolRun:
+        output = cut_text(output, self.max_output_chars)
+        if isinstance(arguments, dict):
+            shown = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in arguments.items())
+        else:
+            shown = str(arguments)
+        preview = one_line(f"{name}({shown}) → {output}", _PREVIEW_CHARS)
+        item = {"type": "function_call_output", "call_id": call_id, "output": output}
+        return ToolRun(call_id, name, arguments, item, ok, preview, value)
+
+
+def _await(awaitable: Any) -> Any:
+    """Run an async tool to completion from synchronous code, even inside a running loop."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def wait() -> Any:
+        return await awaitable
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(wait())
+    # A loop already runs in this thread (ipykernel): give the coroutine a loop of its own.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, wait()).result()
+
+
+def __getattr__(name: str) -> Any:
+    # The option parsers moved to tool_options (which imports this module); keep the old
+    # import path working without an import cycle.
+    if name in ("resolve_tools", "tool_choice_value"):
+        from agcloud_magic.tools import options as tool_options
+
+        return getattr(tool_options, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
