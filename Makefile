@@ -32,6 +32,7 @@ lab: $(STAMP)
 test: $(STAMP) $(IK6_STAMP)
 	bash scripts/ensure-chromium.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 	@echo "== the kernel, notebook and browser tests again on ipykernel 6"
 	$(IK6)/bin/python -m pytest -p no:cacheprovider -m "kernel or e2e" $(PYTEST_ARGS)
@@ -41,6 +42,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) $(IK6) build .pytest_cache .ruff_cache

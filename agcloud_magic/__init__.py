@@ -9,8 +9,8 @@ extension costs milliseconds.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from agcloud_magic._version import __version__
 
@@ -33,7 +33,7 @@ _LAZY = {
 
 __all__ = [*sorted(_LAZY), "load_ipython_extension", "unload_ipython_extension"]
 
-if TYPE_CHECKING:  # pragma: no cover
+if _typing.TYPE_CHECKING:  # pragma: no cover
     from agcloud_magic.api import Client, arespond, respond
     from agcloud_magic.dataframes import summarize, to_model_text
     from agcloud_magic.engine.conversation import Conversation
@@ -45,11 +45,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from agcloud_magic.wire.result import Result
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'agcloud_magic' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
 
@@ -58,14 +58,14 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-def load_ipython_extension(ipython: Any) -> None:
+def load_ipython_extension(ipython: _typing.Any) -> None:
     """Register the magics on ``ipython`` (``%load_ext agcloud_magic``)."""
     from agcloud_magic.ipython.extension import load
 
     load(ipython)
 
 
-def unload_ipython_extension(ipython: Any) -> None:
+def unload_ipython_extension(ipython: _typing.Any) -> None:
     """Stop background work started by the extension (``%unload_ext agcloud_magic``)."""
     from agcloud_magic.ipython.extension import unload
 
