@@ -1,0 +1,117 @@
+"""Regressions of the request core: cancel, retries, timeouts, partial answers, secrets, tools.
+
+Every test runs against the stand-in over loopback (or the pure accumulator) and checks what
+the server received or what the user sees.
+"""
+
+from __future__ import annotations
+
+import _thread
+import asyncio
+import threading
+import time
+
+import pytest
+
+from agcloud_magic.client import Cancellation, Client
+from agcloud_magic.config import Settings
+from agcloud_magic.errors import AGCloudError, RequestInterrupted
+from agcloud_magic.extension import get_magics
+
+from .magic_support import posts, run_cell
+
+KEY = "sk-test-regress-0123456789abcdef"
+
+
+def make_client(srv, **kwargs) -> Client:
+    return Client(Settings(api_key=KEY, base_url=srv.base_url, model="echo"), **kwargs)
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+def interrupt_after(seconds: float) -> threading.Timer:
+    """Ctrl-C in the main thread after ``seconds`` (as the existing interrupt tests do)."""
+    timer = threading.Timer(seconds, _thread.interrupt_main)
+    timer.start()
+    return timer
+
+
+# -- 2. cancelling during a Retry-After wait sends nothing more ----------------------------
+
+
+def test_interrupt_during_retry_after_wait_sends_no_second_request(ip, srv):
+    get_magics(ip).max_retries = 2
+    srv.fail_next(429, retry_after=2)
+    started = time.monotonic()
+    timer = interrupt_after(0.3)
+    run = run_cell(ip, "%%respond\nrate limited")
+    took = time.monotonic() - started
+    timer.join()
+    assert run.error is None, run.stderr
+    lines = (run.stdout + run.stderr).strip().splitlines()
+    assert lines and "interrupted" in lines[-1]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert took < 1.0
+    time.sleep(2.3)  # past the Retry-After: a retry still pending would have been sent by now
+    assert len(posts(srv)) == 1
+    assert get_magics(ip).session.conversation.thread().head is None
+
+
+def test_sync_cancel_during_retry_after_wait_raises_at_once(srv):
+    srv.fail_next(503, retry_after=2)
+    client = make_client(srv, max_retries=2)
+    cancel = Cancellation()
+    outcome: dict = {}
+
+    def read():
+        try:
+            outcome["result"] = client.create({"input": "x", "stream": True}, cancel=cancel)
+        except AGCloudError as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=read)
+    worker.start()
+    assert wait_for(lambda: len(posts(srv)) == 1)
+    time.sleep(0.2)  # into the wait
+    cancel.cancel()
+    worker.join(0.5)
+    assert not worker.is_alive()  # woke up, did not sleep out the 2 s
+    assert isinstance(outcome.get("error"), RequestInterrupted)
+    time.sleep(2.2)
+    assert len(posts(srv)) == 1
+
+
+def test_cancellation_wait():
+    cancel = Cancellation()
+    started = time.monotonic()
+    assert cancel.wait(0.05) is False and time.monotonic() - started >= 0.04
+    threading.Timer(0.05, cancel.cancel).start()
+    started = time.monotonic()
+    assert cancel.wait(5) is True and time.monotonic() - started < 1
+    assert cancel.cancelled and cancel.wait(5) is True
+
+
+def test_async_cancel_during_retry_after_wait_sends_no_second_request(srv):
+    srv.fail_next(429, retry_after=1)
+    client = make_client(srv, max_retries=2)
+
+    async def main():
+        task = asyncio.ensure_future(client.acreate({"input": "x", "stream": True}))
+        while not posts(srv):
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # the 429 arrived: the task sleeps out the Retry-After
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(1.3)
+        await client.aclose()
+
+    asyncio.run(main())
+    assert len(posts(srv)) == 1
