@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from agcloud_magic import events as ev
 from agcloud_magic.client import Cancellation, Client
 from agcloud_magic.config import Settings
 from agcloud_magic.errors import AGCloudError, RequestInterrupted
@@ -115,3 +116,43 @@ def test_async_cancel_during_retry_after_wait_sends_no_second_request(srv):
 
     asyncio.run(main())
     assert len(posts(srv)) == 1
+
+
+# -- 3. a stalled stream keeps its partial answer; a 503 is retried -------------------------
+
+
+def streamed_prefix(srv, body: dict, n_events: int) -> str:
+    """The text of the first ``n_events`` events the stand-in sends for ``body`` (asked again
+    now, unfaulted: the echo model answers the same body the same way)."""
+    seen: list[dict] = []
+    make_client(srv).create(body, on_event=seen.append)
+    return "".join(e["delta"] for e in seen[:n_events] if e["type"] == ev.TEXT_DELTA)
+
+
+def test_stall_past_the_read_timeout_keeps_the_partial_answer(ip, srv):
+    run_cell(ip, "%config RespondMagics.timeout = 0.5")
+    history = run_cell(ip, "%agcloud history").stdout
+    srv.stall_after(8, 3.0)  # created, in_progress, item, part, 4 deltas; then 3 s of silence
+    started = time.monotonic()
+    run = run_cell(ip, "%%respond --format text -o r\nwords that stall")
+    took = time.monotonic() - started
+    assert run.error is None
+    assert took < 2.5  # gave up at the read timeout, not after the stall
+    partial = streamed_prefix(srv, posts(srv)[0], 8)
+    assert partial.count(" ") >= 1 and partial in run.stdout
+    assert ip.user_ns["r"].text == partial
+    errors = run.stderr.strip().splitlines()
+    assert len(errors) == 1 and "0.5 s" in errors[0] and "timeout" in errors[0]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert run_cell(ip, "%agcloud history").stdout == history  # the head did not move
+    assert get_magics(ip).session.conversation.thread().head is None
+
+
+def test_503_once_is_retried_through_the_magic(ip, srv):
+    get_magics(ip).max_retries = 2
+    srv.fail_next(503)
+    run = run_cell(ip, "%%respond\nretry me")
+    assert run.error is None and not run.stderr, run.stderr
+    assert "You said: retry me" in run.stdout
+    assert len(posts(srv)) == 2 and posts(srv)[0] == posts(srv)[1]
+    assert get_magics(ip).session.conversation.thread().head is not None
