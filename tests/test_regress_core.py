@@ -14,6 +14,7 @@ import time
 import pytest
 
 from agcloud_magic import events as ev
+from agcloud_magic.accumulator import Accumulator
 from agcloud_magic.client import Cancellation, Client
 from agcloud_magic.config import Settings
 from agcloud_magic.errors import AGCloudError, RequestInterrupted
@@ -156,3 +157,91 @@ def test_503_once_is_retried_through_the_magic(ip, srv):
     assert "You said: retry me" in run.stdout
     assert len(posts(srv)) == 2 and posts(srv)[0] == posts(srv)[1]
     assert get_magics(ip).session.conversation.thread().head is not None
+
+
+# -- 4. the partial text of a cut / failed / interrupted answer is every delta received ----
+
+DELTAS = ["**Par", "tial** ", "answer", " in ", "five deltas"]
+
+
+@pytest.mark.parametrize("ending", ["cut", "error-flat", "error-nested", "failed", "both"])
+def test_accumulator_partial_text_is_every_delta(ending):
+    acc = Accumulator()
+    acc.feed({"type": ev.CREATED, "sequence_number": 0,
+              "response": {"id": "resp_1", "status": "in_progress", "output": []}})
+    acc.feed({"type": ev.ITEM_ADDED, "output_index": 0, "item": {
+        "type": "message", "id": "msg_1", "status": "in_progress", "role": "assistant",
+        "content": []}})
+    acc.feed({"type": ev.PART_ADDED, "output_index": 0, "content_index": 0,
+              "part": {"type": "output_text", "text": "", "annotations": []}})
+    for delta in DELTAS:
+        acc.feed({"type": ev.TEXT_DELTA, "output_index": 0, "content_index": 0, "delta": delta})
+    if ending == "error-flat":
+        acc.feed({"type": ev.ERROR, "code": "server_error", "message": "boom"})
+    if ending in ("error-nested", "both"):
+        acc.feed({"type": ev.ERROR, "error": {"code": "server_error", "message": "boom"}})
+    if ending in ("failed", "both"):
+        acc.feed({"type": ev.FAILED, "response": {
+            "id": "resp_1", "status": "failed", "output": [],
+            "error": {"code": "server_error", "message": "boom"}}})
+    assert acc.text == "".join(DELTAS)
+    result = acc.finish(cut=True)
+    assert result.text == "".join(DELTAS)
+    assert result.status == ("cut" if ending == "cut" else "failed")
+
+
+N_EVENTS = 12  # created, in_progress, item, part, then 8 deltas
+
+
+@pytest.mark.parametrize("fault", ["cut", "clean-cut", "error-nested", "error-flat", "failed"])
+@pytest.mark.parametrize("model", ["echo", "lorem-40"])
+def test_client_partial_text_is_every_delta_the_server_sent(srv, fault, model):
+    body = {"model": model, "input": "tell me a long story about partial answers",
+            "stream": True}
+    expected = streamed_prefix(srv, body, N_EVENTS)  # what the stand-in sends before the fault
+    assert len(expected) > 10 and expected.count(" ") >= 2
+    if fault == "cut":  # each fault twice: once for the sync client, once for the async one
+        srv.cut_after(N_EVENTS, times=2)
+    elif fault == "clean-cut":
+        srv.cut_after(N_EVENTS, clean=True, times=2)
+    elif fault.startswith("error"):
+        srv.error_mid_stream(after_events=N_EVENTS, shape=fault.split("-")[1], times=2)
+    else:
+        srv.fail_in_stream(after_events=N_EVENTS, times=2)
+    for create in (make_client(srv).create, lambda b: asyncio.run(make_client(srv).acreate(b))):
+        with pytest.raises(AGCloudError) as info:
+            create(body)
+        assert info.value.partial is not None
+        assert info.value.partial.text == expected
+
+
+def test_cancelled_stream_partial_text_is_every_delta_received(srv):
+    srv.drip(0.02)
+    client = make_client(srv)
+    cancel = Cancellation()
+    received: list[str] = []
+
+    def on_event(event):
+        if event["type"] == ev.TEXT_DELTA:
+            received.append(event["delta"])
+            if len(received) == 6:
+                cancel.cancel()
+
+    with pytest.raises(AGCloudError) as info:
+        client.create({"model": "lorem-200", "input": "x", "stream": True},
+                      on_event=on_event, cancel=cancel)
+    assert len(received) >= 6
+    assert info.value.partial.text == "".join(received)
+
+
+def test_interrupted_partial_text_is_every_delta_shown(ip, srv):
+    srv.drip(0.05)
+    timer = interrupt_after(0.6)
+    run = run_cell(ip, "%%respond --format text -o r\n" + " ".join(f"w{i}" for i in range(100)))
+    timer.join()
+    partial = ip.user_ns["r"]
+    assert partial.status == "interrupted"
+    whole = streamed_prefix(srv, posts(srv)[0], 10**6)
+    assert partial.text and whole.startswith(partial.text) and partial.text != whole
+    assert partial.text.count(" ") >= 2  # several deltas, not the last one alone
+    assert run.stdout.startswith(partial.text)  # exactly what was printed
