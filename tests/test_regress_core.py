@@ -245,3 +245,50 @@ def test_interrupted_partial_text_is_every_delta_shown(ip, srv):
     assert partial.text and whole.startswith(partial.text) and partial.text != whole
     assert partial.text.count(" ") >= 2  # several deltas, not the last one alone
     assert run.stdout.startswith(partial.text)  # exactly what was printed
+
+
+# -- 5. short keys are masked without any of their characters -------------------------------
+
+SHORT_KEYS = ["sk-test-ab1", "abcdefgh", "sk-ab", "abcde", "sk-1234", "k3y-9876543"]
+
+
+def assert_hides(masked: str, key: str) -> None:
+    """``masked`` shows no character of ``key`` (bar a leading ``sk-`` that every key has)."""
+    body = key.removeprefix("sk-")
+    shown = masked.removeprefix("sk-") if key.startswith("sk-") else masked
+    assert not set(shown) & set(body), (masked, key)
+
+
+@pytest.mark.parametrize("key", SHORT_KEYS + [f"sk-{'x' * n}" for n in range(2, 9)])
+def test_mask_key_reveals_nothing_of_a_short_key(key):
+    from agcloud_magic.config import mask_key
+
+    assert 5 <= len(key) <= 11
+    assert_hides(mask_key(key), key)
+    settings = repr(Settings(api_key=key, base_url="http://127.0.0.1:1/v1"))
+    masked = settings.split("api_key=")[1].split(",")[0].strip("'")
+    assert_hides(masked, key)
+
+
+def test_long_keys_still_show_their_last_four():
+    from agcloud_magic.config import mask_key
+
+    assert mask_key("sk-test-abcd1234") == "sk-…1234"
+
+
+@pytest.mark.parametrize("key", ["sk-test-ab1", "abcdefgh"])
+def test_config_and_login_show_nothing_of_a_short_key(srv, monkeypatch, key):
+    from .magic_support import pointed_at
+
+    with pointed_at(srv, monkeypatch, key=key) as ip:
+        run = run_cell(ip, "%agcloud config")
+        line = next(ln for ln in run.stdout.splitlines() if ln.startswith("api_key"))
+        assert_hides(line.split()[1], key)
+        assert key not in run.everything and key[-3:] not in line
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": key)
+        login = run_cell(ip, "%agcloud login")
+        assert_hides(login.stdout.strip().rsplit(" ", 1)[1], key)
+        settings = run_cell(ip, "print(repr(get_ipython().magics_manager.registry"
+                                "['RespondMagics'].settings()))")
+        assert key not in settings.stdout and key[-3:] not in settings.stdout
+        get_magics(ip).login_key = None
