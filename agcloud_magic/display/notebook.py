@@ -86,6 +86,7 @@ class NotebookRenderer:
         self._pub = publisher
         self._clock = clock or time.monotonic
         self._parts: list[str] = []  # the whole answer, joined once at the end
+        self._round_start = 0  # index in _parts of the current round's text (after tool calls)
         self._split = BlockSplitter()
         self._blocks: list[str] = []  # finished blocks not yet committed to a display
         self._frozen = 0  # chars of the oldest open block already committed (code chunks)
@@ -159,6 +160,7 @@ class NotebookRenderer:
         )
         self._tools.append(item)
         self._add_prefix(item)
+        self._round_start = len(self._parts)  # the next round's text begins here
 
     def next_due(self) -> float | None:
         """Seconds until ``flush`` should run: ``MIN_INTERVAL`` after the last push when a block
@@ -188,10 +190,17 @@ class NotebookRenderer:
             self._push_live(html)
         self._dirty = self._answer_dirty = False
 
-    def finish(self, *, footer: str, metadata: dict, note: str | None = None) -> None:
+    def finish(
+        self, *, footer: str, metadata: dict, note: str | None = None, text: str | None = None
+    ) -> None:
         """Collapse everything into the last display: safe HTML of the whole answer, reasoning,
         tool lines, footer and note, ``text/plain`` = the raw text, metadata under
-        ``"agcloud_magic"``; every earlier display is emptied."""
+        ``"agcloud_magic"``; every earlier display is emptied.
+
+        ``text`` (the final answer, see :meth:`Renderer.finish`) replaces the last round's
+        streamed text when they differ: an answer that arrived whole had no deltas at all."""
+        if text and not self._ended and "".join(self._parts[self._round_start :]) != text:
+            self._parts[self._round_start :] = [text]
         self._footer, self._metadata, self._note = footer, metadata, note
         self._finalize()
 

@@ -50,8 +50,18 @@ class Renderer(Protocol):
     def flush(self) -> None:
         """Push pending content now, if any."""
 
-    def finish(self, *, footer: str, metadata: dict, note: str | None = None) -> None:
-        """Final state: the whole answer, footer line, optional note ("interrupted", …)."""
+    def finish(
+        self, *, footer: str, metadata: dict, note: str | None = None, text: str | None = None
+    ) -> None:
+        """Final state: the whole answer, footer line, optional note ("interrupted", …).
+
+        ``text`` is the final answer (``Result.text``) of a request that ended normally; the
+        renderer shows it when it was not streamed (``--no-stream``, ``stream=False``, a
+        gateway that answers a stream request with plain JSON: no delta ever arrived) or
+        when it differs from what streamed since the last tool call.  ``None`` (failed or
+        interrupted requests) keeps the streamed copy: it is exactly what arrived.  An empty
+        ``text`` never erases streamed text (a streamed refusal, say).
+        """
 
     def error(self, message: str) -> None:
         """One clear line; the partial answer already shown stays."""

@@ -33,6 +33,7 @@ class TerminalRenderer:
         self._stream, self._err_stream, self._color = stream, err_stream, color
         self._bol = True  # the cursor is at the start of a line
         self._thinking = False
+        self._round: list[str] = []  # answer text written since the last tool call
 
     def _out(self) -> TextIO:
         # Looked up at each write: IPython and pytest swap sys.stdout.
@@ -66,6 +67,7 @@ class TerminalRenderer:
     def append(self, delta: str) -> None:
         """Write the delta at once (control characters removed)."""
         self._end_thinking()
+        self._round.append(delta)
         self._write(delta.translate(_CONTROL))
 
     def reasoning(self, delta: str) -> None:
@@ -88,6 +90,7 @@ class TerminalRenderer:
             line += f" -> {_one_line(result, 160)}"
         self._write(line.translate(_CONTROL), "2")
         self._write("\n")
+        self._round = []
 
     def next_due(self) -> float | None:
         """Nothing is ever deferred."""
@@ -97,8 +100,17 @@ class TerminalRenderer:
         """Flush the stream."""
         self._out().flush()
 
-    def finish(self, *, footer: str, metadata: dict, note: str | None = None) -> None:
-        """End the answer's line and write the footer (and note) dimmed."""
+    def finish(
+        self, *, footer: str, metadata: dict, note: str | None = None, text: str | None = None
+    ) -> None:
+        """Write what of the final ``text`` was not streamed (all of it when the answer came
+        whole, see :meth:`Renderer.finish`), end the answer's line, write the footer (and
+        note) dimmed.  Printed text cannot be taken back: a streamed copy that is not a
+        prefix of ``text`` stays as it is."""
+        if text:
+            shown = "".join(self._round)
+            if text.startswith(shown) and text != shown:
+                self.append(text[len(shown) :])
         self._end_thinking()
         self._newline()
         line = " · ".join(x for x in (footer, note) if x)

@@ -25,6 +25,7 @@ from agcloud_magic.errors import (
     AGCloudError,
     ConnectionFailedError,
     IncompleteResponseError,
+    RequestInterrupted,
     RequestTimeoutError,
     ResponseFailedError,
     StreamCutError,
@@ -46,13 +47,23 @@ class Cancellation:
     A blocked socket read does not notice a flag, so :meth:`cancel` also shuts the
     connection's socket down: the read returns at once and the ``with`` block closes the
     response.  (Before the response headers arrive there is no socket to reach yet; the
-    request then ends at its timeout, and its result is ignored.)
+    request then ends at its timeout, and its result is ignored.)  Waits between retries go
+    through :meth:`wait`, which a cancel cuts short, so no retry is sent after a cancel.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._socket: Any = None
-        self.cancelled = False
+        self._event = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; return True (at once) when cancelled meanwhile or before."""
+        return self._event.wait(seconds)
 
     def attach(self, response: httpx.Response) -> None:
         """Remember the socket under ``response`` (cancelling at once if already cancelled)."""
@@ -67,7 +78,7 @@ class Cancellation:
     def cancel(self) -> None:
         """Cancel: mark it, and wake a blocked read by shutting the socket down."""
         with self._lock:
-            self.cancelled = True
+            self._event.set()
         self._shutdown()
 
     def _shutdown(self) -> None:
@@ -243,9 +254,16 @@ class Client:
             except httpx.TransportError as exc:
                 error = self._transport_error(exc)
                 delay = self._retry_delay(attempt, error)
-            if delay is None or (cancel is not None and cancel.cancelled):
+            if delay is None:
                 raise error
-            time.sleep(delay)
+            if cancel is None:
+                time.sleep(delay)
+            elif cancel.wait(delay):
+                # Cancelled before or during the wait (Ctrl-C on a Retry-After, say): the
+                # retry must not go out, or the server would run a request nobody reads.
+                raise RequestInterrupted(
+                    "Interrupted: the request was cancelled before it was retried."
+                ) from error
             attempt += 1
 
     def _consume(

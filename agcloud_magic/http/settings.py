@@ -24,7 +24,10 @@ ENV_MODEL = "AGCLOUD_MODEL"
 
 
 def mask_key(key: str | None) -> str:
-    """Show a key as ``sk-…abcd`` (never more than its last four characters)."""
+    """Show a key as ``sk-…abcd`` (never more than its last four characters).
+
+    Keys shorter than 12 characters show none of them (``sk-…`` or ``…``): four characters of
+    a short key would give away much of it (tests/test_regress_core.py guards this)."""
     if not key:
         return "(not set)"
     head = "sk-" if key.startswith("sk-") else ""

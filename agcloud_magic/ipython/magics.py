@@ -175,14 +175,15 @@ class RespondMagics(Magics):
         renderer = make_renderer(self.shell, fmt=fmt)
         renderer.start()
         result, note, failure = None, None, None
+        partial = False  # only what streamed arrived: the renderer's copy is the answer
         try:
             result = self.session.run(ask, renderer)
         except RequestInterrupted as exc:
-            result, note = exc.partial, "interrupted"
+            result, note, partial = exc.partial, "interrupted", True
         except AGCloudError as exc:
-            result, failure = exc.partial, exc
+            result, failure, partial = exc.partial, exc, True
             if getattr(exc, "code", None) == "max_output_tokens":
-                note, failure = "incomplete: max_output_tokens", None
+                note, failure, partial = "incomplete: max_output_tokens", None, False
         if result is not None and (result.text or failure is None):
             metadata = {
                 "response_id": result.id,
@@ -193,7 +194,10 @@ class RespondMagics(Magics):
             }
             model = result.model or ask.fields.get("model") or self.settings().model
             footer = format_footer(model, result.usage, result.elapsed or 0.0)
-            renderer.finish(footer=footer, metadata=metadata, note=note)
+            # The renderer has only seen deltas; an answer that came whole (--no-stream, a
+            # gateway that answers JSON to a stream request) reaches it through ``text``.
+            text = None if partial else result.text
+            renderer.finish(footer=footer, metadata=metadata, note=note, text=text)
         if failure is not None:
             renderer.error(str(failure))
         if out and result is not None:

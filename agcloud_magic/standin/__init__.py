@@ -20,9 +20,11 @@ Models (the response echoes the requested model name):
 * ``srv.script([...])``: scripted turns, whatever the model (see ``StandinServer.script``).
 
 ``max_output_tokens`` counts one token per delta; running out ends with
-``response.incomplete``.  Faults (``fail_next``, ``slow_first_byte``, ``drip``, ``cut_after``,
-``error_mid_stream``, ``fail_in_stream``) apply FIFO to the next requests that arrive; a
-stream-only fault met by a ``stream:false`` request answers 500 ``standin_fault_mismatch``.
+``response.incomplete``.  Faults (``fail_next``, ``slow_first_byte``, ``drip``, ``stall_after``,
+``cut_after``, ``error_mid_stream``, ``fail_in_stream``, ``ignore_stream``) apply FIFO to the
+next requests that arrive; a stream-only fault met by a ``stream:false`` request answers 500
+``standin_fault_mismatch``.  ``srv.requests`` records each request as it arrived, and
+``srv.streams`` how far each stream got and how it ended (``client_gone`` for a cancel).
 Scripted turns are consumed only by requests that pass validation.  Streams use chunked
 encoding on keep-alive connections; a cut leaves the chunked body unterminated unless
 ``clean=True``.  Also served: ``GET``/``DELETE /v1/responses/{id}``.
@@ -30,7 +32,7 @@ encoding on keep-alive connections; a cut leaves the chunked body unterminated u
 Standard library only; shares no code with the client side of the package on purpose.
 """
 
-from .records import RecordedRequest, StoredResponse
+from .records import RecordedRequest, StoredResponse, StreamRecord
 from .server import StandinServer, serve
 
-__all__ = ["RecordedRequest", "StandinServer", "StoredResponse", "serve"]
+__all__ = ["RecordedRequest", "StandinServer", "StoredResponse", "StreamRecord", "serve"]

@@ -17,7 +17,9 @@ __all__ = [
 
 # Faults that only make sense on an SSE stream; on a non-streaming request they give a 500
 # naming the mismatch, because silently ignoring them would hide a test written wrongly.
-STREAM_ONLY = frozenset({"drip", "cut_after", "error_mid_stream", "fail_in_stream"})
+STREAM_ONLY = frozenset(
+    {"drip", "stall_after", "cut_after", "error_mid_stream", "fail_in_stream", "ignore_stream"}
+)
 
 # status -> (OpenAI error type, code, message, AGCloud-style type)
 _DEFAULTS: dict[int, tuple[str, str | None, str, str]] = {
@@ -97,6 +99,16 @@ class FaultInjection:
     def drip(self, seconds_per_event: float, times: int = 1) -> None:
         """Sleep between SSE events of the next streamed request(s) (overrides token_delay)."""
         self._queue("drip", times, seconds=max(0.0, float(seconds_per_event)))
+
+    def stall_after(self, n_events: int, seconds: float, times: int = 1) -> None:
+        """Send ``n_events`` events, then pause ``seconds`` before the rest (a server that
+        stalls mid-stream: past the client's read timeout, the client gives up)."""
+        self._queue("stall_after", times, n_events=int(n_events), seconds=max(0.0, float(seconds)))
+
+    def ignore_stream(self, times: int = 1) -> None:
+        """Answer the next streamed request(s) with the whole Response as JSON
+        (``Content-Type: application/json``), like a gateway that ignores ``stream: true``."""
+        self._queue("ignore_stream", times)
 
     def cut_after(self, n_events: int, times: int = 1, *, clean: bool = False) -> None:
         """Send ``n_events`` events, then drop the connection with no terminal event.

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from .common import ApiError, dumps
 from .events import StreamEvent
 from .faults import STREAM_ONLY, Fault, fault_error, number_events, shape_stream
-from .records import Headers, RecordedRequest
+from .records import Headers, RecordedRequest, StreamRecord
 from .service import commit, create_response
 from .validate import validate_request
 
@@ -228,6 +228,8 @@ class StandinHandler(BaseHTTPRequestHandler):
                 error_type="server_error", code="standin_fault_mismatch",
             )
         rendered = create_response(self.standin, body)
+        if stream and fault is not None and fault.kind == "ignore_stream":
+            stream = False  # a gateway that ignores stream: true sends the whole Response
         if not stream:
             if rendered.final is None:
                 raise ApiError(500, "The replayed recording has no terminal event.",
@@ -245,7 +247,10 @@ class StandinHandler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "drip":
             delay = fault.params["seconds"]
         clean_cut = bool(fault is not None and fault.params.get("clean"))
-        self._send_stream(events, cut=cut, clean_cut=clean_cut, delay=delay)
+        stall = None
+        if fault is not None and fault.kind == "stall_after":
+            stall = (fault.params["n_events"], fault.params["seconds"])
+        self._send_stream(events, cut=cut, clean_cut=clean_cut, delay=delay, stall=stall)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -278,7 +283,22 @@ class StandinHandler(BaseHTTPRequestHandler):
             raise _ClientGone from exc
 
     def _send_stream(
-        self, events: list[StreamEvent], *, cut: bool, clean_cut: bool, delay: float
+        self, events: list[StreamEvent], *, cut: bool, clean_cut: bool, delay: float,
+        stall: tuple[int, float] | None = None,
+    ) -> None:
+        srv = self.standin
+        record = StreamRecord(self._request_id, total=len(events))
+        srv._record_stream(record)
+        try:
+            self._write_events(events, cut=cut, clean_cut=clean_cut, delay=delay, stall=stall,
+                               record=record)
+        except _ClientGone:
+            record.end("client_gone")  # the client closed the connection mid-stream
+            raise
+
+    def _write_events(
+        self, events: list[StreamEvent], *, cut: bool, clean_cut: bool, delay: float,
+        stall: tuple[int, float] | None, record: StreamRecord,
     ) -> None:
         srv = self.standin
         try:
@@ -294,15 +314,20 @@ class StandinHandler(BaseHTTPRequestHandler):
         for i, event in enumerate(events):
             if i and delay > 0:
                 srv._sleep(delay)
+            if stall is not None and i == stall[0]:
+                srv._sleep(stall[1])
             if srv._stopping.is_set():
                 cut, clean_cut = True, False  # shutting down: drop, like a dying server
                 break
             wire = event.raw or f"event: {event.type}\ndata: {dumps(event.data)}\n\n"
             self._chunk(wire.encode("utf-8"))
+            record.sent += 1
         if cut and not clean_cut:
             # No terminating chunk: the client sees the body end mid-stream (a network drop).
             self.close_connection = True
+            record.end("cut")
             return
         if not cut and srv.done_marker:
             self._chunk(b"data: [DONE]\n\n")
         self._chunk(b"")
+        record.end("cut" if cut else "completed")

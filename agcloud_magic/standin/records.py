@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Headers", "RecordedRequest", "StoredResponse"]
+__all__ = ["Headers", "RecordedRequest", "StoredResponse", "StreamRecord"]
 
 
 class Headers(dict):
@@ -47,6 +48,27 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any] | None
+
+
+@dataclass
+class StreamRecord:
+    """What the stand-in wrote of one SSE stream, updated while it streams.
+
+    ``sent`` counts the events written so far out of ``total``; ``outcome`` is None while the
+    stream runs, then ``"completed"``, ``"cut"`` (an injected cut, or the server stopping) or
+    ``"client_gone"`` (the client closed the connection: a cancelled request);
+    ``ended`` is the ``time.monotonic()`` of the end.
+    """
+
+    request_id: str
+    total: int
+    sent: int = 0
+    outcome: str | None = None
+    ended: float | None = None
+
+    def end(self, outcome: str) -> None:
+        """Mark the stream finished with ``outcome``."""
+        self.outcome, self.ended = outcome, time.monotonic()
 
 
 @dataclass

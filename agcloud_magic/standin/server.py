@@ -14,7 +14,7 @@ from typing import Any
 
 from .faults import Fault, FaultInjection
 from .handler import StandinHandler
-from .records import RecordedRequest, StoredResponse
+from .records import RecordedRequest, StoredResponse, StreamRecord
 from .scripts import normalise_turn
 
 __all__ = ["StandinServer", "serve"]
@@ -101,9 +101,10 @@ class StandinServer(FaultInjection):
 
     ``start()`` and ``stop()`` are idempotent; ``stop()`` ends open connections and joins every
     thread it started.  Use as a context manager, or through :func:`serve`.  Fault injection
-    methods come from :class:`FaultInjection`; a stream-only fault (``drip``, ``cut_after``,
-    ``error_mid_stream``, ``fail_in_stream``) met by a ``stream:false`` request is answered
-    with a 500 ``standin_fault_mismatch`` so that a wrongly written test shows up.
+    methods come from :class:`FaultInjection`; a stream-only fault (``drip``, ``stall_after``,
+    ``cut_after``, ``error_mid_stream``, ``fail_in_stream``, ``ignore_stream``) met by a
+    ``stream:false`` request is answered with a 500 ``standin_fault_mismatch`` so that a
+    wrongly written test shows up.
     """
 
     def __init__(
@@ -124,6 +125,8 @@ class StandinServer(FaultInjection):
         self.done_marker = False
         #: Every request, in arrival order.
         self.requests: list[RecordedRequest] = []
+        #: Every SSE stream, in the order they started: how far each got, how it ended.
+        self.streams: list[StreamRecord] = []
         #: Stored responses by id (for previous_response_id).
         self.stored: dict[str, StoredResponse] = {}
         self._lock = threading.Lock()
@@ -189,9 +192,11 @@ class StandinServer(FaultInjection):
         self.stop()
 
     def clear(self) -> None:
-        """Forget recorded requests, queued faults and scripts (stored responses stay)."""
+        """Forget recorded requests and streams, queued faults and scripts (stored responses
+        stay)."""
         with self._lock:
             self.requests.clear()
+            self.streams.clear()
             self._faults.clear()
             self._scripts.clear()
 
@@ -213,6 +218,10 @@ class StandinServer(FaultInjection):
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def _record_stream(self, record: StreamRecord) -> None:
+        with self._lock:
+            self.streams.append(record)
 
     def _next_fault(self) -> Fault | None:
         with self._lock:
