@@ -46,3 +46,35 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(IK6) build .pytest_cache .ruff_cache
+
+# Mutation testing of the core (wire, http, errors, engine, safe Markdown; the list is
+# [tool.mutmut] in pyproject.toml), against the fast tests only.  Slow: not part of `make test`
+# or CI.  Results are cached in mutants/ (delete it for a fresh run).  Kill rate = detected /
+# (detected + undetected): timeouts and crashes count as detected, "no tests" as undetected.
+MUTMUT := $(VENV)/bin/mutmut
+define MUTANTS_REPORT
+import json, subprocess, sys
+s = json.load(open("mutants/mutmut-cicd-stats.json"))
+detected = s["killed"] + s["timeout"] + s["segfault"]
+undetected = s["survived"] + s["no_tests"] + s["suspicious"]
+print(f"mutants: {s['total']}  killed: {s['killed']}  timeout: {s['timeout']}  "
+      f"crashed: {s['segfault']}  survived: {s['survived']}  no tests: {s['no_tests']}  "
+      f"suspicious: {s['suspicious']}  skipped: {s['skipped']}")
+print(f"kill rate: {100 * detected / max(1, detected + undetected):.1f}% "
+      f"({detected}/{detected + undetected}; timeouts and crashes count as killed)")
+out = subprocess.run([sys.argv[1], "results"], capture_output=True, text=True).stdout
+left = [line.strip() for line in out.splitlines() if line.strip()]
+print(f"not killed ({len(left)}):" if left else "not killed: none")
+print("\n".join("  " + line for line in left))
+endef
+export MUTANTS_REPORT
+
+.PHONY: mutants
+mutants:
+	@test -x $(PY) || $(MAKE) $(STAMP)
+	@test -x $(MUTMUT) || $(PY) -m pip install -q 'mutmut>=3.3'
+	@# The tests find shared/reference beside the repository; inside mutants/ that is mutants/shared.
+	@mkdir -p mutants && ln -sfn "$(firstword $(wildcard $(abspath ../shared) $(abspath shared)))" mutants/shared
+	$(MUTMUT) run --max-children 2
+	@$(MUTMUT) export-cicd-stats >/dev/null
+	@$(PY) -c "$$MUTANTS_REPORT" $(MUTMUT)

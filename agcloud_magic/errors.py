@@ -35,6 +35,33 @@ from __future__ import annotations
 import re
 from typing import Any
 
+__all__ = [
+    "AGCloudError",
+    "APIStatusError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ConnectionFailedError",
+    "IncompleteResponseError",
+    "InsecureBaseURLError",
+    "MissingKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PreviousResponseNotFoundError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RequestInterrupted",
+    "RequestTimeoutError",
+    "ResponseFailedError",
+    "ServerError",
+    "StreamCutError",
+    "StreamError",
+    "ToolError",
+    "one_line",
+    "redact",
+    "status_error",
+]
+
 _KEY_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-]{2})[A-Za-z0-9_\-]{4,}")
 
 

@@ -13,12 +13,12 @@ import time
 
 import pytest
 
-from agcloud_magic import events as ev
-from agcloud_magic.accumulator import Accumulator
-from agcloud_magic.client import Cancellation, Client
-from agcloud_magic.config import Settings
 from agcloud_magic.errors import AGCloudError, RequestInterrupted
-from agcloud_magic.extension import get_magics
+from agcloud_magic.http.client import Cancellation, Client
+from agcloud_magic.http.settings import Settings
+from agcloud_magic.ipython.extension import get_magics
+from agcloud_magic.wire import events as ev
+from agcloud_magic.wire.accumulator import Accumulator
 
 from .magic_support import posts, run_cell
 
@@ -261,7 +261,7 @@ def assert_hides(masked: str, key: str) -> None:
 
 @pytest.mark.parametrize("key", SHORT_KEYS + [f"sk-{'x' * n}" for n in range(2, 9)])
 def test_mask_key_reveals_nothing_of_a_short_key(key):
-    from agcloud_magic.config import mask_key
+    from agcloud_magic.http.settings import mask_key
 
     assert 5 <= len(key) <= 11
     assert_hides(mask_key(key), key)
@@ -271,7 +271,7 @@ def test_mask_key_reveals_nothing_of_a_short_key(key):
 
 
 def test_long_keys_still_show_their_last_four():
-    from agcloud_magic.config import mask_key
+    from agcloud_magic.http.settings import mask_key
 
     assert mask_key("sk-test-abcd1234") == "sk-…1234"
 

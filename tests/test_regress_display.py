@@ -64,7 +64,7 @@ class _Publisher:
 
 @pytest.mark.parametrize("how", ["flag", "trait", "gateway"])
 def test_whole_answer_is_displayed_in_a_notebook(ip, srv, how, monkeypatch):
-    import agcloud_magic.render as render
+    import agcloud_magic.ipython.renderers as render
 
     pub = _Publisher()
     original = render.make_renderer
@@ -82,7 +82,7 @@ def test_whole_answer_is_displayed_in_a_notebook(ip, srv, how, monkeypatch):
 
 def test_streamed_answer_is_not_shown_twice(ip, srv, monkeypatch):
     """The final text replaces, never adds to, what streamed (terminal and notebook)."""
-    import agcloud_magic.render as render
+    import agcloud_magic.ipython.renderers as render
 
     run = run_cell(ip, f"%%respond\n{PROMPT}")
     assert run.stdout.count(ANSWER) == 1
@@ -178,8 +178,8 @@ def test_renderers_replace_only_the_last_rounds_text():
     """Text streamed before a tool call stays; ``text`` stands for the last round only."""
     import io
 
-    from agcloud_magic.render_notebook import NotebookRenderer
-    from agcloud_magic.render_terminal import TerminalRenderer
+    from agcloud_magic.display.notebook import NotebookRenderer
+    from agcloud_magic.display.terminal import TerminalRenderer
 
     pub = _Publisher()
     nb = NotebookRenderer("text", publisher=pub)

@@ -136,10 +136,23 @@ def test_agcloud_config_format_xyz_is_refused_and_respond_still_works(ip, srv):
     assert_respond_works(ip, srv)
 
 
-def test_config_magic_format_xyz_is_refused_at_assignment(ip, srv):
+@pytest.fixture()
+def clean_config(ip):
+    """``%config`` merges a statement into the shell's shared config even when a trait refuses
+    it: drop what the tests put there, so later extension loads do not read it."""
+    yield ip
+    section = ip.config.get("RespondMagics")
+    if section is not None:
+        section.pop("format", None)
+    if get_magics(ip) is None:
+        ip.run_line_magic("load_ext", "agcloud_magic")
+
+
+def test_config_magic_format_xyz_is_refused_at_assignment(clean_config, ip, srv, caplog):
     assert magics_of(ip).format == "markdown"
-    run = run_cell(ip, '%config RespondMagics.format = "xyz"')
-    shown = run.stdout + run.stderr
+    with caplog.at_level("ERROR"):
+        run = run_cell(ip, '%config RespondMagics.format = "xyz"')
+    shown = run.stdout + run.stderr + caplog.text  # IPython's %config logs the refusal
     assert "Traceback" not in shown
     assert magics_of(ip).format == "markdown", "the bad value was accepted"
     assert all(word in shown for word in ALLOWED_FORMATS), shown
@@ -147,6 +160,17 @@ def test_config_magic_format_xyz_is_refused_at_assignment(ip, srv):
     # A good value still goes through the same path.
     run = run_cell(ip, '%config RespondMagics.format = "text"')
     assert run.error is None and magics_of(ip).format == "text"
+
+
+def test_a_refused_config_value_does_not_break_reloading(clean_config, ip, srv):
+    run_cell(ip, '%config RespondMagics.format = "xyz"')
+    assert magics_of(ip).format == "markdown", "the bad value was accepted"
+    assert run_cell(ip, "%unload_ext agcloud_magic").error is None
+    run = run_cell(ip, "%load_ext agcloud_magic")
+    assert run.error is None, f"reloading failed: {run.error!r}"
+    assert magics_of(ip).format == "markdown"
+    magics_of(ip).max_retries = 0
+    assert_respond_works(ip, srv)
 
 
 @pytest.mark.parametrize(
@@ -274,11 +298,11 @@ def test_panel_reasoning_summary_is_inert_while_streaming_and_after(panel, srv):
     seen = collect_while_busy(panel)
     assert panel.future is not None and panel.future.exception() is None
     assert "word39" in answers(panel)[-1]["text"]
-    joined = "\n".join(seen)
-    # The reasoning was shown (escaped), so the check below is not vacuous.
-    assert "&lt;img" in joined and "&lt;script&gt;" in joined, "reasoning never shown"
     for value in seen:
         assert_inert(value)
+    # The reasoning was shown (escaped), so the check above is not vacuous.
+    joined = "\n".join(seen)
+    assert "&lt;img" in joined and "&lt;script&gt;" in joined, "reasoning never shown"
 
 
 def test_panel_tool_lines_are_inert(panel, srv, monkeypatch):
@@ -297,10 +321,9 @@ def test_panel_tool_lines_are_inert(panel, srv, monkeypatch):
     panel.send.click()
     seen = collect_while_busy(panel)
     assert panel.future.exception() is None
-    joined = "\n".join(seen)
-    assert "tool: evil&lt;img" in joined, "the tool line was never shown"
     for value in seen:
         assert_inert(value)
+    assert "tool: evil&lt;img" in "\n".join(seen), "the tool line was never shown"
 
 
 # -- 6. a slow tool runs off the private loop ----------------------------------------------

@@ -18,6 +18,21 @@ from collections.abc import Sequence
 from ._text import cell, clip, field, fmt_approx_count, fmt_int, fmt_label, fmt_share, one_line
 from .profile import ColumnProfile
 
+__all__ = [
+    "COLUMNS_TITLE",
+    "COMPACT",
+    "FULL",
+    "NAME_WIDTH",
+    "VALUE_WIDTH",
+    "alert_lines",
+    "column_line",
+    "distinct_text",
+    "names_section",
+    "sample_table",
+    "top_text",
+    "value_text",
+]
+
 FULL = "full"
 COMPACT = "compact"
 COLUMNS_TITLE = "### columns (name | dtype | non-null | distinct | stats)"

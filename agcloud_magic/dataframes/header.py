@@ -15,6 +15,17 @@ import pandas as pd
 from . import stats
 from ._text import clip, fmt_bytes, fmt_int, fmt_label, fmt_scalar, one_line
 
+__all__ = [
+    "LABEL_WIDTH",
+    "dtypes_line",
+    "index_line",
+    "labels_line",
+    "legend_line",
+    "memory_of",
+    "title_line",
+    "withheld_line",
+]
+
 LABEL_WIDTH = 40
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+__all__ = ["MIN_TEXT_BUDGET", "cut_text", "guess_name", "is_pandas_object", "to_model_text"]
+
 MIN_TEXT_BUDGET = 100
 
 

@@ -18,6 +18,8 @@ from ._text import cell, fmt_label, fmt_scalar, one_line
 from .profile import ColumnProfile, Context, profile_column
 from .sampling import display_positions, take_values
 
+__all__ = ["COLUMN_SHARE", "MAX_TABLE_COLUMNS", "WIDE_COLUMN_SHARE", "ColumnPlan"]
+
 COLUMN_SHARE = 0.8
 WIDE_COLUMN_SHARE = 0.65
 MAX_TABLE_COLUMNS = 40

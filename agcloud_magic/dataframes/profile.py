@@ -17,6 +17,17 @@ from . import stats
 from ._text import fmt_exact, fmt_int, fmt_num, fmt_share
 from .sampling import arrow_data
 
+__all__ = [
+    "TOP_LIMIT",
+    "ColumnProfile",
+    "Context",
+    "finish_numbers",
+    "order_notes",
+    "profile_column",
+    "profile_numbers",
+    "set_top",
+]
+
 TOP_LIMIT = 5
 
 

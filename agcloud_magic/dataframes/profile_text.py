@@ -22,6 +22,14 @@ from ._text import fmt_int, fmt_num, fmt_scalar, fmt_share, stable_repr
 from .profile import TOP_LIMIT, ColumnProfile, Context, finish_numbers, set_top
 from .sampling import take_arrow, take_values
 
+__all__ = [
+    "HINT_VALUES",
+    "profile_arrow",
+    "profile_category",
+    "profile_generic",
+    "profile_objects",
+]
+
 HINT_VALUES = 250
 _DATE_LIKE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
 

@@ -14,6 +14,8 @@ from . import stats
 from ._text import fmt_duration
 from .profile import TOP_LIMIT, ColumnProfile, Context, order_notes, set_top
 
+__all__ = ["profile_temporal"]
+
 _NAT = np.iinfo(np.int64).min
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+__all__ = ["arrow_data", "display_positions", "sample_positions", "take_arrow", "take_values"]
+
 
 def sample_positions(n: int, k: int, seed: int) -> np.ndarray | None:
     """Sorted positions of a ``k``-row sample of ``n`` rows, or None when every row is used.

@@ -18,6 +18,23 @@ import pandas as pd
 
 from ._text import stable_repr
 
+__all__ = [
+    "CHUNK",
+    "MAX_RANGE",
+    "QUANTILES",
+    "SMALL_RANGE",
+    "Moments",
+    "count_values",
+    "distinct_estimate",
+    "int_counts",
+    "quantile_counts",
+    "quantile_sorted",
+    "runs",
+    "scan",
+    "top_order",
+    "use_counts",
+]
+
 CHUNK = 1 << 16
 # Integer columns are counted exactly with bincount when their value range is small: up to
 # SMALL_RANGE always, up to MAX_RANGE when the values repeat a lot (memory stays O(range)).

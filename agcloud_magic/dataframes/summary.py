@@ -26,6 +26,8 @@ from .plan import ColumnPlan
 from .profile import ColumnProfile, Context
 from .sampling import sample_positions
 
+__all__ = ["DUP_CELLS_EXACT", "DUP_ROWS_EXACT", "HEADER_SHARE", "MIN_BUDGET", "summarize"]
+
 MIN_BUDGET = 300
 HEADER_SHARE = 0.45
 DUP_ROWS_EXACT = 200_000  # duplicate rows are counted exactly up to this many rows ...

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from agcloud_magic.display.markdown import BlockSplitter, escape, first_fence, to_safe_html
 from agcloud_magic.display.render import _DIM, _EMPTY, FORMATS, DisplayTarget, Publisher, _one_line
 
+__all__ = ["NotebookRenderer"]
+
 
 def _dedent(text: str, indent: int) -> str:
     """Remove up to ``indent`` leading spaces from every line."""

@@ -8,6 +8,8 @@ from typing import TextIO
 
 from agcloud_magic.display.render import FORMATS, _one_line
 
+__all__ = ["TerminalRenderer"]
+
 # C0 and C1 control characters except tab and newline: model text must not drive the terminal
 # (escape sequences can retitle windows, write the clipboard, hide text).
 _CONTROL = {c: None for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = ["DEFAULT_THREAD", "Conversation", "Thread", "Turn"]
+
 DEFAULT_THREAD = "main"
 
 

@@ -25,6 +25,8 @@ from agcloud_magic.engine.conversation import Conversation, Thread, Turn
 from agcloud_magic.errors import ToolError
 from agcloud_magic.wire.result import Result
 
+__all__ = ["Exchange", "rounds_exhausted"]
+
 
 def rounds_exhausted(bound: int, partial: Result, knob: str = "--max-rounds") -> ToolError:
     """The error for a tool loop that hit its bound (``knob`` names the setting to raise)."""

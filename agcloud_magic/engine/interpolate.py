@@ -14,6 +14,8 @@ from typing import Any
 
 from agcloud_magic.errors import ConfigError
 
+__all__ = ["UnknownVariableError", "interpolate", "names_in"]
+
 _PATTERN = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 

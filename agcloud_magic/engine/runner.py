@@ -17,6 +17,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+__all__ = ["LoopRunner", "T", "get_runner"]
+
 T = TypeVar("T")
 
 

@@ -38,6 +38,8 @@ from agcloud_magic.wire.accumulator import Accumulator
 from agcloud_magic.wire.result import Result
 from agcloud_magic.wire.sse import SSEParser
 
+__all__ = ["Cancellation", "Client", "EventCallback"]
+
 EventCallback = Callable[[ev.Event], None]
 
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+__all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "parse_retry_after"]
+
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 
 

@@ -16,6 +16,18 @@ from urllib.parse import urlsplit
 
 from agcloud_magic.errors import ConfigError, InsecureBaseURLError, MissingKeyError
 
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MODEL",
+    "ENV_BASE_URL",
+    "ENV_KEY",
+    "ENV_MODEL",
+    "Settings",
+    "check_base_url",
+    "is_loopback_host",
+    "mask_key",
+]
+
 DEFAULT_BASE_URL = "https://aiandgpu.com/v1"
 DEFAULT_MODEL = "gpt-4o-mini"
 ENV_KEY = "AGCLOUD_API_KEY"

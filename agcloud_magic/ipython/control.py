@@ -11,6 +11,8 @@ from traitlets import TraitError
 from agcloud_magic.errors import ConfigError, one_line
 from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, mask_key
 
+__all__ = ["COMMANDS", "HELP", "OFFLINE_KEY", "SETTABLE", "STANDIN_URL_ENV", "run_control"]
+
 OFFLINE_KEY = "sk-test-offline-standin"
 
 HELP = """\

@@ -6,6 +6,8 @@ import contextlib
 import sys
 from typing import Any
 
+__all__ = ["get_magics", "load", "protect_questions", "unload"]
+
 
 def get_magics(ipython: Any) -> Any:
     """The loaded :class:`~agcloud_magic.magics.RespondMagics` of ``ipython`` (or ``None``)."""

@@ -12,6 +12,8 @@ from agcloud_magic.engine.ask import Ask
 from agcloud_magic.errors import ConfigError
 from agcloud_magic.ipython.options import csv_list, request_fields
 
+__all__ = ["attachment_parts", "build_ask", "dataframe_parts"]
+
 
 def dataframe_parts(magics: Any, args: Any) -> list[dict[str, Any]]:
     """One ``input_text`` part per ``--df NAME``: the frame's summary."""

@@ -26,6 +26,8 @@ from agcloud_magic.errors import AGCloudError, ConfigError, RequestInterrupted
 from agcloud_magic.http.settings import Settings
 from agcloud_magic.ipython.options import respond_arguments, split_line
 
+__all__ = ["RespondMagics"]
+
 
 @magics_class
 class RespondMagics(Magics):
@@ -64,6 +66,7 @@ class RespondMagics(Magics):
     def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
         # Before the Configurable's init: loading the configuration fires _sync already.
         self.session = session or Session()
+        _drop_invalid_config(shell)
         super().__init__(shell=shell, **kwargs)
         self.cell_id: str | None = None
         # The traits are the IPython-facing view of the session's preferences: copy what
@@ -241,6 +244,23 @@ class RespondMagics(Magics):
             return to_model_text(value, name=name, budget=self.summary_budget)
 
         return interpolate(text, self.shell.user_ns, render)
+
+
+def _drop_invalid_config(shell: Any) -> None:
+    """Leave out (and say so, in one line each) configured values our rules refuse.
+
+    ``%config RespondMagics.format = "xyz"`` is refused at assignment, but IPython keeps the
+    value in the shell's configuration; without this, every later ``%load_ext`` would fail."""
+    config = getattr(shell, "config", None)
+    if config is None or "RespondMagics" not in config:
+        return
+    section = config["RespondMagics"]
+    for name in [n for n in list(section) if n in Preferences.names()]:
+        try:
+            check(name, section[name])
+        except ConfigError as exc:
+            print(f"agcloud-magic: ignoring RespondMagics.{name} from the configuration: {exc}")
+            del section[name]
 
 
 def _abbreviate(value: Any) -> Any:

@@ -14,6 +14,19 @@ from IPython.core.magic_arguments import argument
 
 from agcloud_magic.errors import ConfigError
 
+__all__ = [
+    "EFFORTS",
+    "FORMATS",
+    "RESPOND_ARGUMENTS",
+    "ROLES",
+    "SUMMARIES",
+    "csv_list",
+    "parse_reasoning",
+    "request_fields",
+    "respond_arguments",
+    "split_line",
+]
+
 ROLES = ("user", "developer", "system", "assistant")
 FORMATS = ("markdown", "text", "code", "json")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")

@@ -14,6 +14,25 @@ from typing import Any
 
 from agcloud_magic.display.markdown import escape, to_safe_html
 
+__all__ = [
+    "BAD_STATUSES",
+    "CSS",
+    "ROLE_LABELS",
+    "UNRECORDED",
+    "Entry",
+    "Pair",
+    "assistant_html",
+    "error_html",
+    "live_header",
+    "markdown_export",
+    "preview_html",
+    "reasoning_html",
+    "thread_entries",
+    "tool_html",
+    "usage_html",
+    "user_html",
+]
+
 # Scoped to .agc-panel so nothing leaks into the rest of the notebook.
 CSS = """
 <style>

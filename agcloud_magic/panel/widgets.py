@@ -16,6 +16,8 @@ from agcloud_magic.display.markdown import to_safe_html
 from agcloud_magic.errors import ConfigError
 from agcloud_magic.panel.style import CSS, live_header
 
+__all__ = ["KEYS_ESM", "LiveView", "PanelWidgets", "frame_names", "frame_summary", "make_keys"]
+
 # The keyboard shortcut: ipywidgets' Textarea reports no key events, so a tiny invisible
 # anywidget listens for Ctrl/Cmd+Enter inside the panel that contains it and tells Python.
 # It listens on window in the capture phase: that runs before JupyterLab's own shortcut handling

@@ -7,6 +7,20 @@ from typing import Any
 from .common import ApiError
 from .inputs import decode_data_url
 
+__all__ = [
+    "bad_type",
+    "bad_value",
+    "check_bool",
+    "check_enum",
+    "check_int",
+    "check_number",
+    "check_object",
+    "check_str",
+    "check_url",
+    "missing",
+    "unknown",
+]
+
 _TYPE_WORDS = {
     str: "a string", bool: "a boolean", int: "an integer", float: "a decimal",
     list: "an array", dict: "an object", type(None): "null",

@@ -7,6 +7,8 @@ import re
 
 from agcloud_magic.tools.schema import first_paragraph
 
+__all__ = ["param_descriptions", "summary_line"]
+
 _GOOGLE_HEADERS = {"args:", "arguments:", "parameters:", "params:", "keyword args:"}
 _NUMPY_HEADERS = {"parameters", "other parameters"}
 _ENTRY_RE = re.compile(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")

@@ -13,6 +13,8 @@ from agcloud_magic.errors import ConfigError
 from agcloud_magic.tools.output import DEFAULT_MAX_OUTPUT_CHARS
 from agcloud_magic.tools.registry import ToolRegistry
 
+__all__ = ["resolve_tools", "tool_choice_value"]
+
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas outside JSON brackets and strings."""

@@ -7,6 +7,8 @@ import enum
 import json
 from typing import Any
 
+__all__ = ["DEFAULT_MAX_OUTPUT_CHARS", "cut_text", "format_output", "one_line"]
+
 DEFAULT_MAX_OUTPUT_CHARS = 20_000
 
 

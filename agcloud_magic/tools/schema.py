@@ -27,6 +27,20 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from agcloud_magic.errors import ConfigError
 from agcloud_magic.tools.schema_check import _short, json_equal, json_type_name, validate
 
+__all__ = [
+    "ANY",
+    "MISSING",
+    "OMIT",
+    "NoneType",
+    "ToolDefinitionError",
+    "TypeSpec",
+    "first_paragraph",
+    "json_default",
+    "nullable",
+    "object_spec",
+    "type_spec",
+]
+
 NoneType = type(None)
 
 

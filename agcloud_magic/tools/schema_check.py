@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+__all__ = ["json_equal", "json_type_name", "validate"]
+
 # --------------------------------------------------------------------------- JSON helpers
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.result import Result, output_text
 
+__all__ = ["Accumulator"]
+
 
 class Accumulator:
     """Feed events in order with :meth:`feed`; read :attr:`result` at any time."""

@@ -13,6 +13,32 @@ from typing import Any
 
 from agcloud_magic.wire.sse import ServerSentEvent
 
+__all__ = [
+    "ARGS_DELTA",
+    "ARGS_DONE",
+    "COMPLETED",
+    "CREATED",
+    "ERROR",
+    "FAILED",
+    "INCOMPLETE",
+    "IN_PROGRESS",
+    "ITEM_ADDED",
+    "ITEM_DONE",
+    "PART_ADDED",
+    "PART_DONE",
+    "QUEUED",
+    "REFUSAL_DELTA",
+    "REFUSAL_DONE",
+    "SUMMARY_DELTA",
+    "SUMMARY_DONE",
+    "TERMINAL",
+    "TEXT_DELTA",
+    "TEXT_DONE",
+    "Event",
+    "decode_event",
+    "error_details",
+]
+
 Event = dict[str, Any]
 
 CREATED = "response.created"

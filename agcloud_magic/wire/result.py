@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = ["Result", "output_text"]
+
 
 def output_text(output: list[dict[str, Any]]) -> str:
     """Concatenate, in order, every ``output_text`` part of every message item."""

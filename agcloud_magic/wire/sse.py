@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+__all__ = ["SSEParser", "ServerSentEvent"]
+
 
 class ServerSentEvent(NamedTuple):
     """One dispatched event: its ``event`` name (default ``message``), ``data`` and ``id``."""
