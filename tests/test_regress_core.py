@@ -292,3 +292,59 @@ def test_config_and_login_show_nothing_of_a_short_key(srv, monkeypatch, key):
                                 "['RespondMagics'].settings()))")
         assert key not in settings.stdout and key[-3:] not in settings.stdout
         get_magics(ip).login_key = None
+
+
+# -- 6. key-shaped text in server error messages is redacted -------------------------------
+
+LEAKED = "sk-live-ABCDEFGHIJKLMNOP1234"
+OWN_KEYS = [KEY, "agc-NOT-SHAPED-LIKE-ONE-0123456789abcdef"]  # the request's own key, either shape
+
+
+def assert_no_secret(text: str, own: str) -> None:
+    for secret in (LEAKED, own):
+        assert secret not in text
+        assert secret[-12:] not in text  # not even its tail
+
+
+@pytest.mark.parametrize("own", OWN_KEYS)
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 429, 500, 503])
+def test_status_error_messages_never_carry_a_key(srv, own, status):
+    srv.fail_next(status, message=f"Key {LEAKED} is not valid here; you sent {own}.")
+    client = Client(Settings(api_key=own, base_url=srv.base_url, model="echo"), max_retries=0)
+    with pytest.raises(AGCloudError) as info:
+        client.create({"input": "x", "stream": True})
+    for text in (str(info.value), repr(info.value), str(info.value.args)):
+        assert_no_secret(text, own)
+    if status == 400:
+        assert "is not valid here" in str(info.value)  # the server's words are kept
+
+
+@pytest.mark.parametrize("own", OWN_KEYS)
+@pytest.mark.parametrize("shape", ["nested", "flat", "failed"])
+def test_stream_error_messages_never_carry_a_key(srv, own, shape):
+    message = f"Key {LEAKED} was revoked; so was {own}."
+    if shape == "failed":
+        srv.fail_in_stream(after_events=6, code="server_error", message=message)
+    else:
+        srv.error_mid_stream(after_events=6, shape=shape, message=message)
+    client = Client(Settings(api_key=own, base_url=srv.base_url, model="echo"), max_retries=0)
+    with pytest.raises(AGCloudError) as info:
+        client.create({"input": "x", "stream": True})
+    for text in (str(info.value), repr(info.value), str(info.value.args)):
+        assert_no_secret(text, own)
+    assert "was revoked" in str(info.value)
+
+
+@pytest.mark.parametrize("own", OWN_KEYS)
+def test_magic_output_never_carries_a_key_from_an_error(srv, monkeypatch, own):
+    from .magic_support import pointed_at
+
+    with pointed_at(srv, monkeypatch, key=own) as ip:
+        srv.fail_next(400, message=f"Bad key {LEAKED} (and {own})")
+        first = run_cell(ip, "%%respond\nhello")
+        srv.error_mid_stream(after_events=6, message=f"Revoked {LEAKED} and {own}")
+        second = run_cell(ip, "%%respond -o r\nhello")
+        shown = run_cell(ip, "print(repr(r)); r")
+    for run in (first, second, shown):
+        assert_no_secret(run.everything, own)
+    assert "Bad key" in first.everything and "Revoked" in second.everything
