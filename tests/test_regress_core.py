@@ -348,3 +348,49 @@ def test_magic_output_never_carries_a_key_from_an_error(srv, monkeypatch, own):
     for run in (first, second, shown):
         assert_no_secret(run.everything, own)
     assert "Bad key" in first.everything and "Revoked" in second.everything
+
+
+# -- 7. a forced tool_choice goes out on the first request only ------------------------------
+
+
+def double(x: int) -> int:
+    """Double an integer."""
+    return 2 * x
+
+
+def assert_forced_once(bodies: list[dict], expected_choice) -> None:
+    assert len(bodies) == 2  # the forced call, then the answer to its output
+    assert bodies[0]["tool_choice"] == expected_choice
+    assert "tool_choice" not in bodies[1]
+    assert bodies[1]["tools"] == bodies[0]["tools"]  # the tools themselves are resent
+    assert [item["type"] for item in bodies[1]["input"]] == ["function_call_output"]
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [("required", "required"), ("double", {"type": "function", "name": "double"})],
+)
+def test_forced_tool_choice_is_not_resent_through_the_magic(ip, srv, choice, expected):
+    ip.user_ns["double"] = double
+    run = run_cell(ip, f"%%respond --tools double --tool-choice {choice} -o r\nDouble it.")
+    assert run.error is None and not run.stderr, run.stderr
+    assert_forced_once(posts(srv), expected)
+    assert "double" in run.stdout  # the tool line
+    assert "Tool results: double -> 0" in ip.user_ns["r"].text  # a text answer ended the turn
+    assert get_magics(ip).session.conversation.thread().head == ip.user_ns["r"].id
+
+
+@pytest.mark.parametrize("choice", ["required", {"type": "function", "name": "double"}])
+def test_forced_tool_choice_is_not_resent_through_respond(srv, choice):
+    import agcloud_magic
+
+    client = make_client(srv)
+    result = agcloud_magic.respond("Double it.", client=client, tools=[double], tool_choice=choice)
+    assert_forced_once(posts(srv), choice)
+    assert result.status == "completed" and "Tool results: double -> 0" in result.text
+    srv.clear()
+    result = asyncio.run(
+        agcloud_magic.arespond("Double it.", client=client, tools=[double], tool_choice=choice)
+    )
+    assert_forced_once(posts(srv), choice)
+    assert "Tool results: double -> 0" in result.text
