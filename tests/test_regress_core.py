@@ -394,3 +394,25 @@ def test_forced_tool_choice_is_not_resent_through_respond(srv, choice):
     )
     assert_forced_once(posts(srv), choice)
     assert "Tool results: double -> 0" in result.text
+
+
+# -- 8. Ctrl-C closes the HTTP connection (the server stops writing) -----------------------
+
+
+def test_interrupt_closes_the_connection_promptly(ip, srv):
+    srv.drip(0.05)
+    timer = interrupt_after(0.6)
+    run = run_cell(ip, "%%respond\n" + " ".join(f"w{i}" for i in range(200)))
+    returned = time.monotonic()
+    timer.join()
+    assert "interrupted" in run.stdout + run.stderr
+    assert len(srv.streams) == 1
+    record = srv.streams[0]
+    # The server notices at its next write (one drip later) that the client hung up.
+    assert wait_for(lambda: record.outcome is not None, 1.0), record
+    assert record.outcome == "client_gone"
+    assert record.ended - returned < 0.5
+    assert record.sent < record.total / 4  # far from the whole answer
+    sent = record.sent
+    time.sleep(0.3)
+    assert record.sent == sent and len(posts(srv)) == 1  # nothing more went out
