@@ -416,3 +416,38 @@ def test_interrupt_closes_the_connection_promptly(ip, srv):
     sent = record.sent
     time.sleep(0.3)
     assert record.sent == sent and len(posts(srv)) == 1  # nothing more went out
+
+
+# -- the stand-in faults and records these tests rely on -----------------------------------
+
+
+def test_standin_stall_ignore_stream_and_stream_records(srv):
+    import httpx
+
+    url, auth = srv.base_url + "/responses", {"Authorization": f"Bearer {KEY}"}
+    body = {"model": "echo", "input": "hi", "stream": True}
+    srv.ignore_stream()
+    whole = httpx.post(url, json=body, headers=auth)
+    assert whole.headers["content-type"].startswith("application/json")
+    assert whole.json()["status"] == "completed" and not srv.streams
+    srv.ignore_stream()
+    mismatch = httpx.post(url, json={**body, "stream": False}, headers=auth)
+    assert mismatch.status_code == 500 and "standin_fault_mismatch" in mismatch.text
+    srv.clear()  # (the queued fault was used by the mismatch; clear() also forgets streams)
+    srv.stall_after(5, 0.4)
+    arrivals = []
+    started = time.monotonic()
+    with httpx.stream("POST", url, json=body, headers=auth) as response:
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                arrivals.append(time.monotonic() - started)
+    assert arrivals[4] < 0.3 and arrivals[5] >= 0.4  # five events, then the pause
+    (record,) = srv.streams
+    assert record.outcome == "completed" and record.sent == record.total == len(arrivals)
+    srv.cut_after(3)
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("POST", url, json=body, headers=auth) as response,
+    ):
+        response.read()
+    assert srv.streams[-1].outcome == "cut" and srv.streams[-1].sent == 3
