@@ -292,3 +292,162 @@ def test_config_and_login_show_nothing_of_a_short_key(srv, monkeypatch, key):
                                 "['RespondMagics'].settings()))")
         assert key not in settings.stdout and key[-3:] not in settings.stdout
         get_magics(ip).login_key = None
+
+
+# -- 6. key-shaped text in server error messages is redacted -------------------------------
+
+LEAKED = "sk-live-ABCDEFGHIJKLMNOP1234"
+OWN_KEYS = [KEY, "agc-NOT-SHAPED-LIKE-ONE-0123456789abcdef"]  # the request's own key, either shape
+
+
+def assert_no_secret(text: str, own: str) -> None:
+    for secret in (LEAKED, own):
+        assert secret not in text
+        assert secret[-12:] not in text  # not even its tail
+
+
+@pytest.mark.parametrize("own", OWN_KEYS)
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 429, 500, 503])
+def test_status_error_messages_never_carry_a_key(srv, own, status):
+    srv.fail_next(status, message=f"Key {LEAKED} is not valid here; you sent {own}.")
+    client = Client(Settings(api_key=own, base_url=srv.base_url, model="echo"), max_retries=0)
+    with pytest.raises(AGCloudError) as info:
+        client.create({"input": "x", "stream": True})
+    for text in (str(info.value), repr(info.value), str(info.value.args)):
+        assert_no_secret(text, own)
+    if status == 400:
+        assert "is not valid here" in str(info.value)  # the server's words are kept
+
+
+@pytest.mark.parametrize("own", OWN_KEYS)
+@pytest.mark.parametrize("shape", ["nested", "flat", "failed"])
+def test_stream_error_messages_never_carry_a_key(srv, own, shape):
+    message = f"Key {LEAKED} was revoked; so was {own}."
+    if shape == "failed":
+        srv.fail_in_stream(after_events=6, code="server_error", message=message)
+    else:
+        srv.error_mid_stream(after_events=6, shape=shape, message=message)
+    client = Client(Settings(api_key=own, base_url=srv.base_url, model="echo"), max_retries=0)
+    with pytest.raises(AGCloudError) as info:
+        client.create({"input": "x", "stream": True})
+    for text in (str(info.value), repr(info.value), str(info.value.args)):
+        assert_no_secret(text, own)
+    assert "was revoked" in str(info.value)
+
+
+@pytest.mark.parametrize("own", OWN_KEYS)
+def test_magic_output_never_carries_a_key_from_an_error(srv, monkeypatch, own):
+    from .magic_support import pointed_at
+
+    with pointed_at(srv, monkeypatch, key=own) as ip:
+        srv.fail_next(400, message=f"Bad key {LEAKED} (and {own})")
+        first = run_cell(ip, "%%respond\nhello")
+        srv.error_mid_stream(after_events=6, message=f"Revoked {LEAKED} and {own}")
+        second = run_cell(ip, "%%respond -o r\nhello")
+        shown = run_cell(ip, "print(repr(r)); r")
+    for run in (first, second, shown):
+        assert_no_secret(run.everything, own)
+    assert "Bad key" in first.everything and "Revoked" in second.everything
+
+
+# -- 7. a forced tool_choice goes out on the first request only ------------------------------
+
+
+def double(x: int) -> int:
+    """Double an integer."""
+    return 2 * x
+
+
+def assert_forced_once(bodies: list[dict], expected_choice) -> None:
+    assert len(bodies) == 2  # the forced call, then the answer to its output
+    assert bodies[0]["tool_choice"] == expected_choice
+    assert "tool_choice" not in bodies[1]
+    assert bodies[1]["tools"] == bodies[0]["tools"]  # the tools themselves are resent
+    assert [item["type"] for item in bodies[1]["input"]] == ["function_call_output"]
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [("required", "required"), ("double", {"type": "function", "name": "double"})],
+)
+def test_forced_tool_choice_is_not_resent_through_the_magic(ip, srv, choice, expected):
+    ip.user_ns["double"] = double
+    run = run_cell(ip, f"%%respond --tools double --tool-choice {choice} -o r\nDouble it.")
+    assert run.error is None and not run.stderr, run.stderr
+    assert_forced_once(posts(srv), expected)
+    assert "double" in run.stdout  # the tool line
+    assert "Tool results: double -> 0" in ip.user_ns["r"].text  # a text answer ended the turn
+    assert get_magics(ip).session.conversation.thread().head == ip.user_ns["r"].id
+
+
+@pytest.mark.parametrize("choice", ["required", {"type": "function", "name": "double"}])
+def test_forced_tool_choice_is_not_resent_through_respond(srv, choice):
+    import agcloud_magic
+
+    client = make_client(srv)
+    result = agcloud_magic.respond("Double it.", client=client, tools=[double], tool_choice=choice)
+    assert_forced_once(posts(srv), choice)
+    assert result.status == "completed" and "Tool results: double -> 0" in result.text
+    srv.clear()
+    result = asyncio.run(
+        agcloud_magic.arespond("Double it.", client=client, tools=[double], tool_choice=choice)
+    )
+    assert_forced_once(posts(srv), choice)
+    assert "Tool results: double -> 0" in result.text
+
+
+# -- 8. Ctrl-C closes the HTTP connection (the server stops writing) -----------------------
+
+
+def test_interrupt_closes_the_connection_promptly(ip, srv):
+    srv.drip(0.05)
+    timer = interrupt_after(0.6)
+    run = run_cell(ip, "%%respond\n" + " ".join(f"w{i}" for i in range(200)))
+    returned = time.monotonic()
+    timer.join()
+    assert "interrupted" in run.stdout + run.stderr
+    assert len(srv.streams) == 1
+    record = srv.streams[0]
+    # The server notices at its next write (one drip later) that the client hung up.
+    assert wait_for(lambda: record.outcome is not None, 1.0), record
+    assert record.outcome == "client_gone"
+    assert record.ended - returned < 0.5
+    assert record.sent < record.total / 4  # far from the whole answer
+    sent = record.sent
+    time.sleep(0.3)
+    assert record.sent == sent and len(posts(srv)) == 1  # nothing more went out
+
+
+# -- the stand-in faults and records these tests rely on -----------------------------------
+
+
+def test_standin_stall_ignore_stream_and_stream_records(srv):
+    import httpx
+
+    url, auth = srv.base_url + "/responses", {"Authorization": f"Bearer {KEY}"}
+    body = {"model": "echo", "input": "hi", "stream": True}
+    srv.ignore_stream()
+    whole = httpx.post(url, json=body, headers=auth)
+    assert whole.headers["content-type"].startswith("application/json")
+    assert whole.json()["status"] == "completed" and not srv.streams
+    srv.ignore_stream()
+    mismatch = httpx.post(url, json={**body, "stream": False}, headers=auth)
+    assert mismatch.status_code == 500 and "standin_fault_mismatch" in mismatch.text
+    srv.clear()  # (the queued fault was used by the mismatch; clear() also forgets streams)
+    srv.stall_after(5, 0.4)
+    arrivals = []
+    started = time.monotonic()
+    with httpx.stream("POST", url, json=body, headers=auth) as response:
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                arrivals.append(time.monotonic() - started)
+    assert arrivals[4] < 0.3 and arrivals[5] >= 0.4  # five events, then the pause
+    (record,) = srv.streams
+    assert record.outcome == "completed" and record.sent == record.total == len(arrivals)
+    srv.cut_after(3)
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("POST", url, json=body, headers=auth) as response,
+    ):
+        response.read()
+    assert srv.streams[-1].outcome == "cut" and srv.streams[-1].sent == 3

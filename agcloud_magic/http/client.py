@@ -29,6 +29,7 @@ from agcloud_magic.errors import (
     RequestTimeoutError,
     ResponseFailedError,
     StreamCutError,
+    redact,
     status_error,
 )
 from agcloud_magic.http.retry import RetryPolicy
@@ -201,8 +202,9 @@ class Client:
             acc.feed({"type": kind, "response": data})
         return acc
 
-    @staticmethod
-    def _conclude(acc: Accumulator, *, cut: bool, started: float, request_id: str | None) -> Result:
+    def _conclude(
+        self, acc: Accumulator, *, cut: bool, started: float, request_id: str | None
+    ) -> Result:
         result = acc.finish(cut=cut)
         result.elapsed = time.monotonic() - started
         result.request_id = request_id
@@ -218,6 +220,9 @@ class Client:
             error = result.error or {}
             code = error.get("code") or acc.error_code
             message = error.get("message") or acc.error_message or "no details given"
+            # Server text: scrub our own key from it, whatever its shape (AGCloudError itself
+            # only knows what an sk- key looks like), as status_error does for HTTP errors.
+            message = redact(message, self.settings.api_key)
             raise ResponseFailedError(
                 f"The response failed ({code or 'error'}): {message}", code=code, partial=result
             )
