@@ -59,6 +59,7 @@ __all__ = [
     "ToolError",
     "one_line",
     "redact",
+    "scrub",
     "status_error",
 ]
 
@@ -70,6 +71,18 @@ def redact(text: str, secret: str | None = None) -> str:
     if secret:
         text = text.replace(secret, "[redacted key]")
     return _KEY_PATTERN.sub(r"\1…[redacted]", text)
+
+
+def scrub(value: Any, secret: str | None = None) -> Any:
+    """``value`` with :func:`redact` applied to every string inside it (dicts, lists), for
+    server-sent error objects that are kept on a result."""
+    if isinstance(value, str):
+        return redact(value, secret)
+    if isinstance(value, dict):
+        return {key: scrub(item, secret) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, secret) for item in value]
+    return value
 
 
 def one_line(text: str, limit: int = 300) -> str:

@@ -330,7 +330,10 @@ def test_stream_error_messages_never_carry_a_key(srv, own, shape):
     client = Client(Settings(api_key=own, base_url=srv.base_url, model="echo"), max_retries=0)
     with pytest.raises(AGCloudError) as info:
         client.create({"input": "x", "stream": True})
-    for text in (str(info.value), repr(info.value), str(info.value.args)):
+    partial = info.value.partial
+    kept = [str(info.value), repr(info.value), str(info.value.args), repr(partial.error),
+            repr(partial.response), repr(partial)]
+    for text in kept:
         assert_no_secret(text, own)
     assert "was revoked" in str(info.value)
 

@@ -30,6 +30,7 @@ from agcloud_magic.errors import (
     ResponseFailedError,
     StreamCutError,
     redact,
+    scrub,
     status_error,
 )
 from agcloud_magic.http.retry import RetryPolicy
@@ -210,6 +211,10 @@ class Client:
         result.request_id = request_id
         if acc.terminal == ev.COMPLETED:
             return result
+        # A failed or cut response keeps the server's error text on the result (-o VAR): scrub
+        # our key from it, whatever its shape, as from the message below.
+        result.error = scrub(result.error, self.settings.api_key)
+        result.response = scrub(result.response, self.settings.api_key)
         if acc.terminal == ev.INCOMPLETE:
             reason = (result.incomplete_details or {}).get("reason") or "unknown reason"
             hint = " (raise --max-output-tokens)" if reason == "max_output_tokens" else ""
