@@ -286,3 +286,21 @@ def test_reasoning_summary_shows_collapsed_above_the_answer(ip, srv):
     assert "open" not in final[details : final.index(">", details)]  # collapsed
     assert details < final.index("Gentoo is heaviest.")  # above the answer
     assert "First I compare the means." in final
+
+
+def test_async_tools_run_on_the_private_loop_not_a_loop_of_their_own(ip, srv):
+    import asyncio
+    import threading
+
+    async def where(tag: str) -> str:
+        """Name the thread and say whether a loop runs there."""
+        await asyncio.sleep(0)
+        return f"{tag}:{threading.current_thread().name}"
+
+    ip.user_ns["where"] = where
+    srv.script([{"calls": [{"name": "where", "arguments": {"tag": "t"}}]}, {"text": "done"}])
+    run = run_cell(ip, "%%respond --tools where\nWhere do you run?")
+    assert run.error is None, run.stderr
+    output = posts(srv)[1]["input"][0]["output"]
+    assert output == "t:agcloud-magic-loop"
+    assert "done" in run.stdout

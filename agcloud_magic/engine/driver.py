@@ -69,13 +69,23 @@ def show_event(event: ev.Event, sink: Sink) -> None:
 def answer_calls(ask: Ask, calls: list[dict[str, Any]], sink: Sink) -> list[dict[str, Any]]:
     """Run the model's function calls (only the functions the user named) and show each one."""
     outputs = []
-    for run in ask.tools.run_all(calls) if calls else ():
+    for run in ask.tools.run_all(calls, on_private_loop) if calls else ():
         arguments = run.arguments
         if not isinstance(arguments, str):
             arguments = json.dumps(arguments, ensure_ascii=False)
         sink.tool_call(run.name, arguments, run.output)
         outputs.append(run.output_item)
     return outputs
+
+
+def on_private_loop(awaitable: Any) -> Any:
+    """Run an async tool's awaitable on the package's loop thread and wait for it (tools run
+    off that thread, so waiting here never blocks the loop itself)."""
+
+    async def wait() -> Any:
+        return await awaitable
+
+    return get_runner().submit(wait()).result()
 
 
 def turn_steps(

@@ -22,7 +22,7 @@ import inspect
 import json
 import re
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,7 @@ from agcloud_magic.tools.schema import (
 __all__ = [
     "DEFAULT_MAX_OUTPUT_CHARS",
     "DEFAULT_MAX_ROUNDS",
+    "CoroutineRunner",
     "ToolDefinitionError",
     "ToolRegistry",
     "ToolRun",
@@ -49,6 +50,9 @@ __all__ = [
     "function_calls",
     "function_tool",
 ]
+
+#: Runs an awaitable to completion and returns its value (or raises its exception).
+CoroutineRunner = Callable[[Awaitable[Any]], Any]
 
 #: How many request rounds the tool loop may make before it stops and says so.
 DEFAULT_MAX_ROUNDS = 8
@@ -322,8 +326,11 @@ class ToolRegistry:
 
     # ----------------------------------------------------------------------- running calls
 
-    def run(self, call: Any) -> ToolRun:
-        """Answer one ``function_call`` item; never raises (except KeyboardInterrupt & co)."""
+    def run(self, call: Any, run_coroutine: CoroutineRunner | None = None) -> ToolRun:
+        """Answer one ``function_call`` item; never raises (except KeyboardInterrupt & co).
+
+        An async tool's coroutine goes to ``run_coroutine`` (the engine passes its private
+        loop); without one it gets a loop of its own."""
         call_id = str(_field(call, "call_id") or "")
         name = str(_field(call, "name") or "")
         raw = _field(call, "arguments")
@@ -363,7 +370,7 @@ class ToolRegistry:
         try:
             value = tool.call(arguments)
             if inspect.isawaitable(value):
-                value = _await(value)
+                value = (run_coroutine or _await)(value)
         except Exception as exc:  # the model sees the failure and may try again
             return refuse(f"{type(exc).__name__}: {exc}", arguments)
         try:
@@ -376,9 +383,11 @@ class ToolRegistry:
             )
         return self._result(call_id, name, arguments, output, ok=True, value=value)
 
-    def run_all(self, calls: Iterable[Any]) -> list[ToolRun]:
+    def run_all(
+        self, calls: Iterable[Any], run_coroutine: CoroutineRunner | None = None
+    ) -> list[ToolRun]:
         """Answer every call of one response, in order (one output per ``call_id``)."""
-        return [self.run(call) for call in calls]
+        return [self.run(call, run_coroutine) for call in calls]
 
     def _result(
         self, call_id: str, name: str, arguments: Any, output: str, *, ok: bool, value: Any = None
@@ -408,13 +417,3 @@ def _await(awaitable: Any) -> Any:
     # A loop already runs in this thread (ipykernel): give the coroutine a loop of its own.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, wait()).result()
-
-
-def __getattr__(name: str) -> Any:
-    # The option parsers moved to tool_options (which imports this module); keep the old
-    # import path working without an import cycle.
-    if name in ("resolve_tools", "tool_choice_value"):
-        from agcloud_magic.tools import options as tool_options
-
-        return getattr(tool_options, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
