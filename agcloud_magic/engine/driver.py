@@ -25,7 +25,7 @@ from agcloud_magic.errors import IncompleteResponseError, RequestInterrupted
 from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.result import Result
 
-__all__ = ["NULL_SINK", "Inbox", "Sink", "drive_async", "drive_blocking", "show_event",
+__all__ = ["NULL_SINK", "Inbox", "Sink", "drive", "drive_async", "drive_blocking", "show_event",
            "turn_steps"]
 
 # Events the faces show while a response streams; the rest only feed the accumulator.
@@ -154,19 +154,26 @@ class Inbox:
             return items, self._closed
 
 
-def drive_blocking(steps: Generator[dict[str, Any], Any, Result], client: Any,
-                   renderer: Any) -> Result:
-    """Run ``steps`` to the end on this thread, each request read by a worker thread."""
+def drive(steps: Generator[dict[str, Any], Any, Result],
+          send: Callable[[dict[str, Any]], Result]) -> Result:
+    """Run ``steps`` to the end on this thread, each request made by ``send``."""
     body = next(steps)
     while True:
         try:
-            outcome: Any = read_in_worker(client, body, renderer)
+            outcome: Any = send(body)
         except IncompleteResponseError as exc:
             outcome = exc
         try:
             body = steps.send(outcome)
         except StopIteration as done:
             return done.value
+
+
+def drive_blocking(steps: Generator[dict[str, Any], Any, Result], client: Any,
+                   renderer: Any) -> Result:
+    """Run ``steps`` to the end on this thread, each request read by a worker thread while
+    this one renders (the magic)."""
+    return drive(steps, lambda body: read_in_worker(client, body, renderer))
 
 
 def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:

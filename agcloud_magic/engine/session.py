@@ -17,7 +17,14 @@ from typing import Any
 
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
-from agcloud_magic.engine.driver import NULL_SINK, Sink, drive_async, drive_blocking, turn_steps
+from agcloud_magic.engine.driver import (
+    NULL_SINK,
+    Sink,
+    drive,
+    drive_async,
+    drive_blocking,
+    turn_steps,
+)
 from agcloud_magic.engine.exchange import Exchange
 from agcloud_magic.engine.preferences import Preferences
 from agcloud_magic.http.settings import Settings
@@ -110,13 +117,7 @@ class Session:
         """Run ``ask`` on the caller's thread without rendering (the Python API)."""
         client = client or self.client()
         steps = turn_steps(conversation or Conversation(), ask, NULL_SINK, None)
-        body = next(steps)
-        while True:
-            outcome = _outcome(lambda b=body: client.create(b, on_event=on_event))
-            try:
-                body = steps.send(outcome)
-            except StopIteration as done:
-                return done.value
+        return drive(steps, lambda body: client.create(body, on_event=on_event))
 
     async def arun(
         self, ask: Ask, sink: Sink, *, conversation: Conversation | None = None,
@@ -134,15 +135,6 @@ class Session:
 
     def _keep_last(self, result: Result) -> None:
         self.last = result
-
-
-def _outcome(call: Callable[[], Result]) -> Any:
-    from agcloud_magic.errors import IncompleteResponseError
-
-    try:
-        return call()
-    except IncompleteResponseError as exc:
-        return exc
 
 
 _CURRENT: Session | None = None

@@ -17,7 +17,6 @@ panel's error line.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import threading
@@ -28,6 +27,7 @@ import ipywidgets as w
 
 from agcloud_magic.display.markdown import BlockSplitter, escape
 from agcloud_magic.engine.ask import Ask
+from agcloud_magic.engine.runner import get_runner
 from agcloud_magic.errors import AGCloudError, ConfigError
 from agcloud_magic.panel.style import (
     Entry,
@@ -92,9 +92,12 @@ class _Request:
             self._schedule()
 
     def _schedule(self) -> None:
+        # Deltas arrive on the loop thread, tool lines from the worker thread tools run in:
+        # either way the flush is timed on the loop.
         if not self.scheduled:
             self.scheduled = True
-            asyncio.get_running_loop().call_later(FLUSH_INTERVAL, self.panel._flush, self)
+            loop = get_runner().loop()
+            loop.call_soon_threadsafe(loop.call_later, FLUSH_INTERVAL, self.panel._flush, self)
 
     @property
     def text(self) -> str:
@@ -105,9 +108,9 @@ class Panel(w.VBox):
     """A chat panel on the kernel's AGCloud session (shared with ``%%respond``).
 
     Widgets (each with an ``agc-…`` CSS class): ``model``, ``instructions``, ``temperature``
-    (+ ``temperature_default``), ``max_tokens``, ``df_picker``, ``df_preview``, ``upload``,
-    ``prompt``, ``send``, ``stop``, ``new_chat``, ``thread`` (+ ``thread_name``), ``usage``,
-    ``error``; ``root`` is the outer box.  From Python: set ``panel.prompt.value``, call
+    (+ ``temperature_default``), ``max_tokens``, ``tools``, ``df_picker``, ``df_preview``,
+    ``upload``, ``prompt``, ``send``, ``stop``, ``new_chat``, ``thread`` (+ ``thread_name``),
+    ``usage``, ``error``; ``root`` is the outer box.  From Python: set ``panel.prompt.value``, call
     ``panel.send.click()``, then ``panel.wait()``; read ``panel.transcript`` or
     ``panel.to_markdown()``.
 
@@ -135,8 +138,8 @@ class Panel(w.VBox):
         self.root = ui.root
         self.children = (ui.root,)
         for name in ("model", "instructions", "temperature", "temperature_default",
-                     "max_tokens", "df_picker", "df_preview", "upload", "prompt", "send", "stop",
-                     "new_chat", "thread", "thread_name", "usage", "error"):
+                     "max_tokens", "tools", "df_picker", "df_preview", "upload", "prompt", "send",
+                     "stop", "new_chat", "thread", "thread_name", "usage", "error"):
             setattr(self, name, getattr(ui, name))
         ui.apply_defaults(self.prefs)
         ui.send.on_click(self._safe(self._on_send))
@@ -253,7 +256,8 @@ class Panel(w.VBox):
         settings = self.session.checked_settings()  # fail here, before anything shows as sent
         name = self.thread.value
         fields = self.ui.fields(self.prefs.request_defaults())
-        ask = Ask(text=text, parts=parts, fields=fields, thread=name, source="panel")
+        ask = Ask(text=text, parts=parts, fields=fields, thread=name, source="panel",
+                  tools=self._tools(), max_rounds=self.prefs.max_tool_rounds)
         anchor = self.session.conversation.thread(name).head
         model = fields.get("model") or settings.model
         pair = Pair(
@@ -262,8 +266,6 @@ class Panel(w.VBox):
             anchor,
         )
         req = _Request(self, pair, model)
-        from agcloud_magic.engine.runner import get_runner
-
         with self._lock:
             self._request = req
             self._set_busy(True)
@@ -355,6 +357,16 @@ class Panel(w.VBox):
         from agcloud_magic.panel.widgets import frame_summary
 
         return frame_summary(self.shell.user_ns, name, self.prefs.summary_budget)
+
+    def _tools(self) -> Any:
+        """The registry of the functions named in the Tools field (``None`` when empty); names
+        resolve in the kernel's namespace only, as ``--tools`` does."""
+        names = self.tools.value.strip()
+        if not names:
+            return None
+        from agcloud_magic.tools.options import resolve_tools
+
+        return resolve_tools(names, self.shell.user_ns)
 
     def _parts(self) -> tuple[list[dict[str, Any]], list[str]]:
         """Input parts beside the prompt: picked DataFrames' summaries, then uploads."""

@@ -149,6 +149,12 @@ class PanelWidgets:
                              style={"description_width": "130px"}),
             "agc-max-tokens",
         )
+        self.tools = _classed(
+            w.Text(placeholder="kernel functions, e.g. lookup, top_customers", description="Tools",
+                   tooltip="Functions the model may call (only these run)",
+                   layout=w.Layout(width="360px"), style={"description_width": "48px"}),
+            "agc-tools",
+        )
         self.df_picker = _classed(
             w.SelectMultiple(options=[], rows=3, description="DataFrames",
                              layout=w.Layout(width="320px"), style={"description_width": "90px"}),
@@ -192,7 +198,9 @@ class PanelWidgets:
         header = _classed(
             w.HBox([self.title, self.model, self.thread, self.thread_name, self.refresh]), row
         )
-        knobs = _classed(w.HBox([self.temperature, self.temperature_default, self.max_tokens]), row)
+        knobs = _classed(
+            w.HBox([self.temperature, self.temperature_default, self.max_tokens, self.tools]), row
+        )
         data = _classed(w.HBox([self.df_picker, self.df_refresh, self.upload]), row)
         buttons = _classed(w.HBox([self.send, self.stop, self.new_chat, self.usage]), row)
         children = [self.style, header, self.instructions, knobs, data, self.df_preview,
