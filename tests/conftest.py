@@ -65,3 +65,13 @@ def ip(srv: StandinServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     with pointed_at(srv, monkeypatch) as shell:
         yield shell
+
+
+@pytest.fixture
+def panel(ip: Any) -> Iterator[Any]:
+    """A chat panel on ``ip``'s session, closed after the test."""
+    from agcloud_magic.panel import Panel
+
+    panel = Panel()
+    yield panel
+    panel.close()

@@ -21,6 +21,7 @@ from agcloud_magic.panel.panel import FLUSH_INTERVAL
 from agcloud_magic.standin import serve
 
 from .magic_support import pointed_at, posts, run_cell
+from .panel_support import answers, send, wait_for
 
 LONG = " ".join(f"word{i}" for i in range(60))
 PAYLOAD = '<img src=x onerror="window.__agc_pwned=1"> <script>window.__agc_pwned=2</script>'
@@ -44,21 +45,6 @@ CLASSES = (
 )
 
 
-@pytest.fixture()
-def panel(ip):
-    panel = Panel()
-    yield panel
-    panel.close()
-
-
-def send(panel: Panel, text: str, timeout: float = 30):
-    panel.prompt.value = text
-    panel.send.click()
-    return panel.wait(timeout)
-
-
-def answers(panel: Panel) -> list[dict]:
-    return [e for e in panel.transcript if e["role"] == "assistant"]
 
 
 def all_classes(widget) -> set[str]:
@@ -67,13 +53,6 @@ def all_classes(widget) -> set[str]:
         found |= all_classes(child)
     return found
 
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
 
 
 # -- the basics --------------------------------------------------------------------------

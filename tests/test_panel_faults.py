@@ -8,34 +8,9 @@ import time
 import pytest
 
 from agcloud_magic.ipython.extension import get_magics
-from agcloud_magic.panel import Panel
 
 from .magic_support import posts, run_cell
-
-
-@pytest.fixture()
-def panel(ip):
-    panel = Panel()
-    yield panel
-    panel.close()
-
-
-def send(panel: Panel, text: str, timeout: float = 30):
-    panel.prompt.value = text
-    panel.send.click()
-    return panel.wait(timeout)
-
-
-def answers(panel: Panel) -> list[dict]:
-    return [e for e in panel.transcript if e["role"] == "assistant"]
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.01)
+from .panel_support import answers, send, wait_for
 
 
 def test_a_503_is_retried_and_the_answer_shows(ip, panel, srv):
