@@ -17,7 +17,7 @@ import pytest
 
 from agcloud_magic.ipython.extension import get_magics
 from agcloud_magic.panel import Panel
-from agcloud_magic.panel.panel import FLUSH_INTERVAL
+from agcloud_magic.panel.request import FLUSH_INTERVAL
 from agcloud_magic.standin import serve
 
 from .magic_support import pointed_at, posts, run_cell

@@ -2,7 +2,7 @@
 
 The only module that imports httpx.  Both faces share everything but the I/O calls: the request
 is prepared once, error statuses map through :func:`~agcloud_magic.errors.status_error`, retries
-follow :class:`~agcloud_magic.retry.RetryPolicy` and happen only before the first byte of an
+follow :class:`~agcloud_magic.http.retry.RetryPolicy` and happen only before the first byte of an
 answer, and every stream is closed on the way out (``with`` blocks), also when the caller
 cancels or interrupts.
 """

@@ -10,7 +10,8 @@ __all__ = ["get_magics", "load", "protect_questions", "unload"]
 
 
 def get_magics(ipython: Any) -> Any:
-    """The loaded :class:`~agcloud_magic.magics.RespondMagics` of ``ipython`` (or ``None``)."""
+    """The loaded :class:`~agcloud_magic.ipython.magics.RespondMagics` of ``ipython``, or
+    ``None``."""
     return ipython.magics_manager.registry.get("RespondMagics")
 
 

@@ -1,4 +1,4 @@
-"""Turn parsed ``%%respond`` options and text into an :class:`~agcloud_magic.exchange.Ask`.
+"""Turn parsed ``%%respond`` options and text into an :class:`~agcloud_magic.engine.ask.Ask`.
 
 Everything the user named is resolved here, before anything is sent: variables, DataFrames,
 images, files and tools.  A name that does not resolve is a :class:`ConfigError` (one line).
@@ -63,10 +63,6 @@ def build_ask(magics: Any, args: Any, text: str) -> Ask:
     text = text.strip()
     prompt = magics.interpolate(text) if text else ""
     parts = dataframe_parts(magics, args) + attachment_parts(magics, args)
-    if not prompt and not parts:
-        raise ConfigError(
-            "Nothing to send: write a prompt after %respond or in the %%respond cell."
-        )
     tools = None
     if args.tools:
         from agcloud_magic.tools.options import resolve_tools, tool_choice_value

@@ -4,7 +4,7 @@ The panel is an ipywidgets ``VBox`` (so it sits in ``HBox``/``VBox``/``Tab`` lik
 and a second face on the kernel's :class:`~agcloud_magic.engine.session.Session`: the same
 threads, so a turn made here shows in ``%agcloud history`` and a ``%%respond`` cell chains onto
 it (and the other way round).  Callbacks never block the kernel: Send builds an
-:class:`~agcloud_magic.exchange.Ask`, submits ``session.arun`` to the private loop thread and
+:class:`~agcloud_magic.engine.ask.Ask`, submits ``session.arun`` to the private loop thread and
 returns.  The answer's deltas arrive on that thread; the text is kept in Python and the widgets
 are updated at most about 20 times a second.  Finished Markdown blocks are sent once each and
 only the open block is re-rendered, so the bytes sent stay close to the answer's length.
@@ -20,15 +20,15 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import threading
-import time
 from typing import Any
 
 import ipywidgets as w
 
-from agcloud_magic.display.markdown import BlockSplitter, escape
+from agcloud_magic.display.markdown import escape
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.runner import get_runner
 from agcloud_magic.errors import AGCloudError, ConfigError
+from agcloud_magic.panel.request import LiveRequest, one_line_error
 from agcloud_magic.panel.style import (
     Entry,
     Pair,
@@ -37,71 +37,12 @@ from agcloud_magic.panel.style import (
     preview_html,
     reasoning_html,
     thread_entries,
-    tool_html,
     usage_html,
 )
 
 SUGGESTED_MODELS = ("echo", "lorem", "gpt-4o-mini", "gpt-4.1", "o4-mini")
-# Seconds between widget updates while an answer streams (at most ~20 updates a second).
-FLUSH_INTERVAL = 0.05
 
 __all__ = ["Panel"]
-
-
-class _Request:
-    """One Send: the sink ``session.arun`` streams into, and its live state."""
-
-    def __init__(self, panel: Panel, pair: Pair, model: str | None) -> None:
-        self.panel = panel
-        self.pair = pair
-        self.model = model
-        self.chunks: list[str] = []
-        self.thinking: list[str] = []
-        self.tools: list[str] = []
-        self.splitter = BlockSplitter()
-        self.new_blocks: list[str] = []
-        self.scheduled = False
-        self.finished = False
-        self.updates = 0
-        self.started = time.monotonic()
-        self.future: concurrent.futures.Future[Any] | None = None
-        self.result: Any = None
-        self.done = threading.Event()
-        self.live: Any = None  # the LiveView showing this answer while it streams
-
-    # -- Sink (called on the loop thread) -------------------------------------------------
-
-    def append(self, delta: str) -> None:
-        """Keep answer text; schedule one coalesced widget update."""
-        if self.finished or not delta:
-            return
-        self.chunks.append(delta)
-        self.new_blocks.extend(self.splitter.feed(delta))
-        self._schedule()
-
-    def reasoning(self, delta: str) -> None:
-        """Keep reasoning-summary text."""
-        if not self.finished and delta:
-            self.thinking.append(delta)
-            self._schedule()
-
-    def tool_call(self, name: str, arguments: str, result: str | None) -> None:
-        """Note a tool call the model made."""
-        if not self.finished:
-            self.tools.append(tool_html(name, arguments, result))
-            self._schedule()
-
-    def _schedule(self) -> None:
-        # Deltas arrive on the loop thread, tool lines from the worker thread tools run in:
-        # either way the flush is timed on the loop.
-        if not self.scheduled:
-            self.scheduled = True
-            loop = get_runner().loop()
-            loop.call_soon_threadsafe(loop.call_later, FLUSH_INTERVAL, self.panel._flush, self)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.chunks)
 
 
 class Panel(w.VBox):
@@ -127,7 +68,7 @@ class Panel(w.VBox):
         self.prefs = self.session.prefs
         self._lock = threading.RLock()
         self._pairs: dict[str, list[Pair]] = {}
-        self._request: _Request | None = None
+        self._request: LiveRequest | None = None
         self._syncing = False  # the thread list is being replaced (see _set_thread_options)
         default_model = self.session.settings().model
         models = list(dict.fromkeys([default_model, *SUGGESTED_MODELS]))
@@ -203,7 +144,7 @@ class Panel(w.VBox):
     def wait(self, timeout: float | None = 30) -> Any:
         """Block until the current request has finished and the panel shows it.
 
-        Returns the :class:`~agcloud_magic.result.Result`, or ``None`` when there was no
+        Returns the :class:`~agcloud_magic.wire.result.Result`, or ``None`` when there was no
         request, or it failed or was stopped.  Raises ``TimeoutError`` after ``timeout``.
         """
         req = self._request
@@ -241,7 +182,7 @@ class Panel(w.VBox):
             except AGCloudError as exc:
                 self._show_error(str(exc))
             except Exception as exc:
-                self._show_error(_one_line(exc))
+                self._show_error(one_line_error(exc))
 
         return call
 
@@ -251,8 +192,6 @@ class Panel(w.VBox):
             return
         text = self.prompt.value.strip()
         parts, notes = self._parts()
-        if not text and not parts:
-            raise ConfigError("Nothing to send: type a prompt first.")
         settings = self.session.checked_settings()  # fail here, before anything shows as sent
         name = self.thread.value
         fields = self.ui.fields(self.prefs.request_defaults())
@@ -265,7 +204,7 @@ class Panel(w.VBox):
             Entry("assistant", "", name, model=model, status="in_progress"),
             anchor,
         )
-        req = _Request(self, pair, model)
+        req = LiveRequest(self._flush, pair, model)
         with self._lock:
             self._request = req
             self._set_busy(True)
@@ -397,7 +336,7 @@ class Panel(w.VBox):
                 "press Send (or Ctrl+Enter).</div>"
             )
 
-    def _flush(self, req: _Request) -> None:
+    def _flush(self, req: LiveRequest) -> None:
         """Send what arrived since the last update (loop thread, at most every 50 ms)."""
         try:
             with self._lock:
@@ -409,9 +348,9 @@ class Panel(w.VBox):
                 req.live.show(finished, req.splitter.tail, extra)
                 req.updates += 1
         except Exception as exc:  # never let a rendering bug print from the loop thread
-            self._show_error(_one_line(exc))
+            self._show_error(one_line_error(exc))
 
-    def _finished(self, req: _Request, future: concurrent.futures.Future[Any]) -> None:
+    def _finished(self, req: LiveRequest, future: concurrent.futures.Future[Any]) -> None:
         """The request ended (loop thread, or the main thread when Stop cancelled it)."""
         try:
             with self._lock:
@@ -420,42 +359,14 @@ class Panel(w.VBox):
                 req.finished = True
                 self._conclude(req, future)
         except Exception as exc:
-            self._show_error(_one_line(exc))
+            self._show_error(one_line_error(exc))
         finally:
             req.done.set()
 
-    def _conclude(self, req: _Request, future: concurrent.futures.Future[Any]) -> None:
-        answer, user = req.pair.answer, req.pair.user
-        elapsed = time.monotonic() - req.started
-        result, error, partial = None, "", None
-        if future.cancelled():
-            answer.status, answer.mark = "stopped", "stopped: the answer was cut off here"
-        else:
-            exc = future.exception()
-            partial = getattr(exc, "partial", None)
-            if exc is None:
-                result = future.result()
-                answer.status = result.status or "completed"
-            elif getattr(exc, "code", None) == "max_output_tokens" and partial is not None:
-                # Cut by max_output_tokens: the response exists and the turn was recorded.
-                result, answer.status = partial, "incomplete"
-                answer.mark = "incomplete: max_output_tokens reached"
-            else:
-                error = str(exc) if isinstance(exc, AGCloudError) else _one_line(exc)
-                answer.status, answer.mark = "failed", "failed: see the error line below"
-        if result is not None:
-            answer.text = result.text or req.text
-            answer.response_id = user.response_id = result.id
-            answer.model = result.model or answer.model
-            footer = _footer(answer.model, result.usage, result.elapsed or elapsed)
-            self.usage.value = usage_html(footer)
-            req.result = result
-        else:
-            # Keep what had arrived: the partial answer stays in the transcript, marked.
-            answer.text = (getattr(partial, "text", "") or "") or req.text
-            self.usage.value = usage_html(f"{answer.status} after {elapsed:.1f} s")
-        answer.html = ""
-        self._pairs.setdefault(user.thread, []).append(req.pair)
+    def _conclude(self, req: LiveRequest, future: concurrent.futures.Future[Any]) -> None:
+        error, status_line = req.settle(future)
+        self.usage.value = usage_html(status_line)
+        self._pairs.setdefault(req.pair.user.thread, []).append(req.pair)
         req.live.close()
         if error:
             self.error.value = error_html(error)
@@ -514,16 +425,3 @@ def _close_tree(widget: Any) -> None:
     for child in getattr(widget, "children", ()):
         _close_tree(child)
     widget.close()
-
-
-def _footer(model: str | None, usage: Any, seconds: float) -> str:
-    from agcloud_magic.display.render import format_footer
-
-    return format_footer(model, usage, seconds)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
-
-

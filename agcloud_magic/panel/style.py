@@ -1,10 +1,11 @@
 """The panel's transcript and look: entries, their HTML, the Markdown export, one style sheet.
 
 Everything here is written by us; model and user text only ever enters through
-:func:`~agcloud_magic.markdown.to_safe_html` (answers) or :func:`~agcloud_magic.markdown.escape`
-(prompts, errors, notes), because JupyterLab inserts an ``HTML`` widget's value unsanitised.
-Colours come from JupyterLab's CSS variables, so the light and dark themes both look right; the
-fallbacks after each variable keep the panel readable in front ends that lack them.
+:func:`~agcloud_magic.display.markdown.to_safe_html` (answers) or
+:func:`~agcloud_magic.display.markdown.escape` (prompts, errors, notes), because JupyterLab
+inserts an ``HTML`` widget's value unsanitised.  Colours come from JupyterLab's CSS variables,
+so the light and dark themes both look right; the fallbacks after each variable keep the panel
+readable in front ends that lack them.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ tuples) and only then passed to the function.  Failures of any kind become the o
 the model can see what went wrong and the loop goes on.
 
 The magic's ``--tools`` value goes through :func:`resolve_tools`, ``--tool-choice`` through
-:func:`tool_choice_value`.  Type mapping and validation live in :mod:`agcloud_magic.schema`.
+:func:`tool_choice_value`.  Type mapping and validation live in :mod:`agcloud_magic.tools.schema`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Pure: no I/O, no IPython.  One walk over an annotation (:func:`type_spec`) produces both the
 schema the model sees and the converter that turns validated JSON back into Python values, so the
 two cannot drift apart.  The validator for exactly that subset, :func:`validate`, lives in
-:mod:`agcloud_magic.schema_check`.
+:mod:`agcloud_magic.tools.schema_check`.
 
 Supported annotations: ``int``, ``float``, ``str``, ``bool``, ``None``, ``Any``/``object``/no
 annotation (anything), ``Optional[X]``/``X | None``, other unions, ``Literal[...]``, ``Enum``

@@ -1,4 +1,4 @@
-"""Validation of JSON values against the schema subset :mod:`agcloud_magic.schema` generates.
+"""Validation of JSON values against the schema subset :mod:`agcloud_magic.tools.schema` generates.
 
 It knows only the keywords generated there: ``type`` (a name or a list of names), ``enum``,
 ``properties``, ``required``, ``additionalProperties`` (``false`` or a schema), ``items``,

@@ -1,4 +1,4 @@
-"""Fold Responses API stream events into a :class:`~agcloud_magic.result.Result`. Pure.
+"""Fold Responses API stream events into a :class:`~agcloud_magic.wire.result.Result`. Pure.
 
 The accumulator keys state by ``output_index`` and ``content_index`` (never assumes items
 arrive one after another), prefers the full values of ``*.done`` events and of the terminal
