@@ -33,6 +33,8 @@ from agcloud_magic.wire.result import Result
 __all__ = ["Session", "current_session", "set_current_session"]
 
 EventCallback = Callable[[dict[str, Any]], None]
+# Clients (connection pools) kept open per session, one per distinct settings.
+MAX_CLIENTS = 4
 
 
 class Session:
@@ -75,9 +77,14 @@ class Session:
         from agcloud_magic.http.client import Client  # httpx loads on the first request
 
         settings = settings or self.checked_settings()
-        client = self._clients.get(settings)
-        if client is None:
-            client = self._clients[settings] = Client(settings)
+        client = self._clients.pop(settings, None) or Client(settings)
+        self._clients[settings] = client  # most recently used last
+        while len(self._clients) > MAX_CLIENTS:
+            # Settings changed (a new base URL, timeout ...): close the least recently used
+            # pool rather than keep every one ever made open.
+            old = self._clients.pop(next(iter(self._clients)))
+            with contextlib.suppress(Exception):
+                old.close()
         return client
 
     def close(self) -> None:
