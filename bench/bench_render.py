@@ -7,7 +7,8 @@ streamed inside a real ipykernel through three strategies:
 
 * ``naive``: ``display(Markdown(text), display_id=True)``, updated with the whole text per delta;
 * ``naive 10/s``: the same, updated at most every 0.1 s (and once at the end);
-* ``ours``: :func:`agcloud_magic.display.render.make_renderer` driven by a session-like drain loop.
+* ``ours``: :func:`agcloud_magic.ipython.renderers.make_renderer` driven by a session-like
+  drain loop.
 
 Counted on the client from the IOPub messages: the payload bytes of display messages (their
 ``data`` values, UTF-8, no headers) and the number of messages.  Timed inside the kernel: render
@@ -118,7 +119,8 @@ _KERNEL_CODE = textwrap.dedent(
                     last = now
             timed(h.update, Markdown(text))
         else:
-            from agcloud_magic.display.render import make_renderer, format_footer
+            from agcloud_magic.display.render import format_footer
+            from agcloud_magic.ipython.renderers import make_renderer
             r = timed(make_renderer)
             timed(r.start)
             for i, d in enumerate(deltas):
@@ -206,7 +208,7 @@ def main() -> None:
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(REPO))
     try:
         kc.execute_interactive(_KERNEL_CODE, timeout=60)
-        kc.execute_interactive("import agcloud_magic.display.render", timeout=60)  # warm imports
+        kc.execute_interactive("import agcloud_magic.ipython.renderers", timeout=60)  # warm imports
         rows = []
         for size, rate in cases:
             deltas = synthetic_answer(size)

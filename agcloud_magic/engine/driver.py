@@ -11,7 +11,6 @@ magic: a worker thread reads, the caller's thread renders and runs tools), :func
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from collections.abc import Callable, Generator
@@ -20,7 +19,6 @@ from typing import Any, Protocol
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.exchange import Exchange
-from agcloud_magic.engine.runner import get_runner
 from agcloud_magic.errors import IncompleteResponseError, RequestInterrupted
 from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.result import Result
@@ -81,6 +79,8 @@ def answer_calls(ask: Ask, calls: list[dict[str, Any]], sink: Sink) -> list[dict
 def on_private_loop(awaitable: Any) -> Any:
     """Run an async tool's awaitable on the package's loop thread and wait for it (tools run
     off that thread, so waiting here never blocks the loop itself)."""
+
+    from agcloud_magic.engine.runner import get_runner
 
     async def wait() -> Any:
         return await awaitable
@@ -184,6 +184,7 @@ def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
     sync read for an answer that arrives at reading speed (``bench/bench_stream.py``).  Either
     way this thread only renders, and Ctrl-C cancels the read (and any retry wait) at once.
     """
+    from agcloud_magic.engine.runner import get_runner
     from agcloud_magic.http.client import Cancellation
 
     inbox = Inbox()
@@ -236,6 +237,7 @@ def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
 async def drive_async(steps: Generator[dict[str, Any], Any, Result], client: Any, sink: Sink,
                       on_event: Callable[[ev.Event], None] | None = None) -> Result:
     """Run ``steps`` on the running loop; tool rounds run in a worker thread."""
+    import asyncio  # here, not at module level: %load_ext must not pay for asyncio
 
     def forward(event: ev.Event) -> None:
         if event.get("type") in SHOWN_EVENTS:
