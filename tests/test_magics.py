@@ -64,7 +64,10 @@ def test_every_option_lands_in_the_request_body(ip, srv):
     ("cell", "words"),
     [
         ("%%respond --temperature 7\nhi", "temperature"),
-        ("%%respond --top-p 2\nhi", "top-p"),
+        ("%%respond --top-p 2\nhi", "top_p"),
+        ("%%respond --max-rounds 0\nhi", "max_tool_rounds"),
+        ("%%respond --budget 10\nhi", "at least 500"),
+        ("%%respond --reasoning low,chatty\nhi", "summary"),
         ("%%respond --bogus\nhi", "unrecognized"),
         ("%%respond\nTell me about {nope}", "{nope}"),
         ("%respond --bogus hi", "--bogus"),

@@ -86,5 +86,5 @@ def build_ask(magics: Any, args: Any, text: str) -> Ask:
         continue_id=args.continue_id,
         cell_id=magics.cell_id,
         tools=tools,
-        max_rounds=args.max_rounds or magics.max_tool_rounds,
+        max_rounds=magics.max_tool_rounds if args.max_rounds is None else args.max_rounds,
     )

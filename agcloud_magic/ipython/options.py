@@ -12,6 +12,7 @@ from typing import Any
 
 from IPython.core.magic_arguments import argument
 
+from agcloud_magic.engine.rules import EFFORTS, FORMATS, ROLES, SUMMARIES, check
 from agcloud_magic.errors import ConfigError
 
 __all__ = [
@@ -27,10 +28,6 @@ __all__ = [
     "split_line",
 ]
 
-ROLES = ("user", "developer", "system", "assistant")
-FORMATS = ("markdown", "text", "code", "json")
-EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
-SUMMARIES = ("auto", "concise", "detailed")
 
 RESPOND_ARGUMENTS = [
     argument("-m", "--model", help="model id (request field `model`)"),
@@ -137,32 +134,20 @@ def split_line(line: str, value_options: set[str], flag_options: set[str]) -> tu
         options_end = position
 
 
-def _in_range(name: str, value: float | None, low: float, high: float) -> None:
-    if value is not None and not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}.")
-
-
 def parse_reasoning(text: str | None) -> dict[str, str] | None:
-    """``effort[,summary]`` -> the request's ``reasoning`` object."""
+    """``effort[,summary]`` -> the request's ``reasoning`` object (its values are checked with
+    every other field, by :mod:`agcloud_magic.engine.rules`, when the Ask is built)."""
     if not text:
         return None
     effort, _, summary = (part.strip() for part in text.partition(","))
-    if effort not in EFFORTS:
-        raise ConfigError(
-            f"--reasoning effort must be one of {', '.join(EFFORTS)}, got {effort!r}."
-        )
-    reasoning = {"effort": effort}
-    if summary:
-        if summary not in SUMMARIES:
-            raise ConfigError(
-                f"--reasoning summary must be one of {', '.join(SUMMARIES)}, got {summary!r}."
-            )
-        reasoning["summary"] = summary
-    return reasoning
+    return {"effort": effort, "summary": summary} if summary else {"effort": effort}
 
 
 def request_fields(args: Any, defaults: dict[str, Any]) -> dict[str, Any]:
-    """Validated request fields from parsed options over ``defaults`` (config traits)."""
+    """Request fields from parsed options over ``defaults`` (the session's preferences).
+
+    The values are checked by the Ask they go into (one set of rules for every face); the
+    summary budget, which is not a request field, is checked here by the same rules."""
     fields = dict(defaults)
     given = {
         "model": args.model,
@@ -176,15 +161,7 @@ def request_fields(args: Any, defaults: dict[str, Any]) -> dict[str, Any]:
     fields.update({k: v for k, v in given.items() if v is not None})
     if args.no_stream:
         fields["stream"] = False
-    _in_range("--temperature", fields.get("temperature"), 0.0, 2.0)
-    _in_range("--top-p", fields.get("top_p"), 0.0, 1.0)
-    tokens = fields.get("max_output_tokens")
-    if tokens is not None and tokens < 16:
-        raise ConfigError(f"--max-output-tokens must be at least 16, got {tokens}.")
-    if args.max_rounds is not None and args.max_rounds < 1:
-        raise ConfigError(f"--max-rounds must be at least 1, got {args.max_rounds}.")
-    if args.budget is not None and args.budget < 500:
-        raise ConfigError(f"--budget must be at least 500 characters, got {args.budget}.")
+    check("summary_budget", args.budget)
     return {k: v for k, v in fields.items() if v is not None}
 
 
