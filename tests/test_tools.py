@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agcloud_magic.errors import ConfigError
+from agcloud_magic.tools.docs import param_descriptions
 from agcloud_magic.tools.options import resolve_tools, tool_choice_value
 from agcloud_magic.tools.registry import (
     DEFAULT_MAX_ROUNDS,
@@ -22,7 +23,6 @@ from agcloud_magic.tools.registry import (
     format_output,
     function_calls,
     function_tool,
-    param_descriptions,
 )
 from agcloud_magic.tools.schema import ToolDefinitionError, validate
 

@@ -1,43 +1,32 @@
-"""Python callables as function tools, and running the calls the model makes.
+"""Running the calls the model makes, with only the functions the user named.
 
-Pure: no network, no IPython.  :func:`function_tool` turns a callable into a ``tools`` entry;
-:class:`ToolRegistry` holds the callables and raw JSON specs of one request and answers each
-``function_call`` item with a ``function_call_output`` item.  Only registered callables ever
-run: a name the model invents is answered with an error text, nothing is looked up in a
-namespace and nothing the model wrote is evaluated.  Arguments are parsed as JSON, validated
-against the generated schema, converted back to Python values (Enum members, dataclasses,
-tuples) and only then passed to the function.  Failures of any kind become the output text, so
-the model can see what went wrong and the loop goes on.
+Pure: no network, no IPython.  :func:`function_tool` (in :mod:`agcloud_magic.tools.function`)
+turns a callable into a ``tools`` entry; :class:`ToolRegistry` holds the callables and raw JSON
+specs of one request and answers each ``function_call`` item with a ``function_call_output``
+item.  Only registered callables ever run: a name the model invents is answered with an error
+text, nothing is looked up in a namespace and nothing the model wrote is evaluated.  Arguments
+are parsed as JSON, validated against the generated schema, converted back to Python values
+(Enum members, dataclasses, tuples) and only then passed to the function.  Failures of any kind
+become the output text, so the model can see what went wrong and the loop goes on.
 
-The magic's ``--tools`` value goes through :func:`resolve_tools`, ``--tool-choice`` through
-:func:`tool_choice_value`.  Type mapping and validation live in :mod:`agcloud_magic.tools.schema`.
+The magic's ``--tools`` value goes through :func:`agcloud_magic.tools.options.resolve_tools`,
+``--tool-choice`` through :func:`agcloud_magic.tools.options.tool_choice_value`.  Type mapping
+and validation live in :mod:`agcloud_magic.tools.schema`.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
-import functools
 import inspect
 import json
-import re
-import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from agcloud_magic.errors import ConfigError
-from agcloud_magic.tools.docs import param_descriptions, summary_line
+from agcloud_magic.tools.function import FunctionTool, compile_tool, function_tool
 from agcloud_magic.tools.output import DEFAULT_MAX_OUTPUT_CHARS, cut_text, format_output, one_line
-from agcloud_magic.tools.schema import (
-    MISSING,
-    OMIT,
-    ToolDefinitionError,
-    nullable,
-    object_spec,
-    type_spec,
-    validate,
-)
+from agcloud_magic.tools.schema import ToolDefinitionError, validate
 
 __all__ = [
     "DEFAULT_MAX_OUTPUT_CHARS",
@@ -58,136 +47,7 @@ CoroutineRunner = Callable[[Awaitable[Any]], Any]
 DEFAULT_MAX_ROUNDS = 8
 #: Tool outputs longer than this are cut (with a note) so one call cannot flood the context.
 
-# The API's rule for function names.
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PREVIEW_CHARS = 200
-
-
-# --------------------------------------------------------------------------- one function tool
-
-
-@dataclass
-class _FunctionTool:
-    """A registered callable: its spec and how to turn validated JSON into a call."""
-
-    name: str
-    spec: dict[str, Any]
-    fn: Callable[..., Any]
-    converters: dict[str, Callable[[Any], Any]]
-    positional: list[tuple[str, Any]]  # positional-only parameters with their defaults
-
-    def call(self, arguments: dict[str, Any]) -> Any:
-        values = {k: self.converters[k](v) for k, v in arguments.items()}
-        args: list[Any] = []
-        for pname, default in self.positional:
-            value = values.pop(pname, OMIT)
-            if value is OMIT:
-                if default is MISSING:
-                    raise TypeError(f"missing required argument {pname!r}")
-                value = default
-            args.append(value)
-        kwargs = {k: v for k, v in values.items() if v is not OMIT}
-        return self.fn(*args, **kwargs)
-
-
-def _hint_source(fn: Any) -> Any:
-    """The object whose annotations describe calling ``fn``."""
-    if isinstance(fn, type):
-        return fn.__init__
-    if isinstance(fn, functools.partial):
-        return _hint_source(fn.func)
-    if inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.isbuiltin(fn):
-        return fn
-    return type(fn).__call__  # a callable instance (callable() was checked first)
-
-
-def _compile(
-    fn: Callable[..., Any], name: str | None, description: str | None, strict: bool
-) -> _FunctionTool:
-    if not callable(fn):
-        raise ToolDefinitionError(f"{fn!r} is not callable, so it cannot be a tool")
-    name = name or getattr(fn, "__name__", None) or type(fn).__name__
-    if not _NAME_RE.match(name):
-        raise ToolDefinitionError(
-            f"tool name {name!r} is not allowed: use 1-64 letters, digits, _ or -; "
-            "pass name=... (or assign the function to a plain variable)"
-        )
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError) as exc:
-        raise ToolDefinitionError(f"{name}: cannot read its signature ({exc})") from exc
-    try:
-        hints = typing.get_type_hints(_hint_source(fn), include_extras=True)
-    except Exception:
-        # An unresolvable forward reference somewhere: fall back to the raw annotations, so
-        # only a parameter whose annotation is still a string fails (with a clear message).
-        hints = {}
-    # A partial's own docstring describes functools.partial, not the wrapped function; a
-    # dataclass without a docstring gets an invented "Name(x: int, ...)" one.
-    doc = inspect.getdoc(fn.func if isinstance(fn, functools.partial) else fn) or ""
-    if isinstance(fn, type) and doc.startswith(f"{fn.__name__}("):
-        doc = ""
-    described = param_descriptions(doc)
-    fields = []
-    positional: list[tuple[str, Any]] = []
-    for param in signature.parameters.values():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            star = "*" if param.kind is param.VAR_POSITIONAL else "**"
-            raise ToolDefinitionError(
-                f"{name}: {star}{param.name} cannot be described to the model; "
-                "list every parameter by name"
-            )
-        hint = hints.get(param.name, param.annotation)
-        if isinstance(hint, str):
-            raise ToolDefinitionError(
-                f"{name}: cannot resolve the annotation {hint!r} of {param.name!r}; define "
-                "the types it uses at the top level of the notebook"
-            )
-        spec = type_spec(hint, strict=strict, context=f"{name}({param.name})")
-        if "description" not in spec.schema and param.name in described:
-            spec = dataclasses.replace(
-                spec, schema={**spec.schema, "description": described[param.name]}
-            )
-        default = MISSING if param.default is param.empty else param.default
-        if default is None and not strict and validate(None, spec.schema):
-            # ``x: int = None`` means "optional" in practice; let the model send null too.
-            spec = nullable(spec)
-        fields.append((param.name, spec, default))
-        if param.kind is param.POSITIONAL_ONLY:
-            positional.append((param.name, default))
-    parameters, converters = object_spec(fields, strict=strict)
-    tool: dict[str, Any] = {"type": "function", "name": name}
-    text = description if description is not None else summary_line(doc)
-    if text:
-        tool["description"] = text
-    tool["parameters"] = parameters
-    tool["strict"] = strict
-    return _FunctionTool(name, tool, fn, converters, positional)
-
-
-def function_tool(
-    fn: Callable[..., Any],
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    strict: bool = False,
-) -> dict[str, Any]:
-    """Describe ``fn`` as a function tool for the request's ``tools`` array.
-
-    Returns ``{"type": "function", "name", "description", "parameters", "strict"}``;
-    ``description`` is the docstring's first paragraph (left out when there is none) and
-    ``parameters`` a JSON Schema object built from the signature and type hints, with parameter
-    descriptions from ``Annotated[X, "text"]`` or the docstring's Args/Parameters section.
-    With ``strict=True`` every parameter is required and defaulted ones accept ``null``
-    (meaning "use the default"), as the API's strict mode demands.
-
-    Raises :class:`ToolDefinitionError` (a ``TypeError``) for ``*args``/``**kwargs``, a type
-    that cannot travel as JSON, or a name the API does not accept.
-    """
-    return copy.deepcopy(_compile(fn, name, description, strict).spec)
-
-
-# --------------------------------------------------------------------------- registry
 
 
 @dataclass
@@ -243,8 +103,8 @@ class ToolRegistry:
     ) -> None:
         self.strict = strict
         self.max_output_chars = max_output_chars
-        self._entries: list[_FunctionTool | dict[str, Any]] = []
-        self._functions: dict[str, _FunctionTool] = {}
+        self._entries: list[FunctionTool | dict[str, Any]] = []
+        self._functions: dict[str, FunctionTool] = {}
         self._names: set[str] = set()  # function names, callables and raw specs alike
         if isinstance(functions, Mapping):
             for fname, fn in functions.items():
@@ -267,7 +127,7 @@ class ToolRegistry:
         strict: bool | None = None,
     ) -> dict[str, Any]:
         """Register a callable; returns its spec."""
-        tool = _compile(fn, name, description, self.strict if strict is None else strict)
+        tool = compile_tool(fn, name, description, self.strict if strict is None else strict)
         self._claim(tool.name)
         self._functions[tool.name] = tool
         self._entries.append(tool)
@@ -293,15 +153,15 @@ class ToolRegistry:
 
     def specs(self) -> list[dict[str, Any]]:
         """The request's ``tools`` array (copies: editing them does not change the registry)."""
-        return [copy.deepcopy(e.spec if isinstance(e, _FunctionTool) else e) for e in self._entries]
+        return [copy.deepcopy(e.spec if isinstance(e, FunctionTool) else e) for e in self._entries]
 
     @property
     def function_names(self) -> list[str]:
         """Names the model may call as functions (callables and raw function specs)."""
         return [
-            e.name if isinstance(e, _FunctionTool) else e["name"]
+            e.name if isinstance(e, FunctionTool) else e["name"]
             for e in self._entries
-            if isinstance(e, _FunctionTool) or e["type"] == "function"
+            if isinstance(e, FunctionTool) or e["type"] == "function"
         ]
 
     @property
