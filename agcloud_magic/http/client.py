@@ -314,15 +314,21 @@ class Client:
             self._sync.close()
             self._sync = None
         pool, loop = self._async, self._async_loop
-        if pool is not None and loop is not None and not loop.is_closed():
-            self._async = self._async_loop = None
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if loop.is_running() and running is not loop:
-                with contextlib.suppress(Exception):
-                    asyncio.run_coroutine_threadsafe(pool.aclose(), loop).result(2.0)
+        self._async = self._async_loop = None
+        if pool is None or loop is None or loop.is_closed():
+            return  # nothing open, or its sockets went with its loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            loop.create_task(pool.aclose())  # on the pool's own loop: close when we yield
+        elif loop.is_running():
+            with contextlib.suppress(Exception):  # a stuck loop: give up after 2 s
+                asyncio.run_coroutine_threadsafe(pool.aclose(), loop).result(2.0)
+        elif running is None:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(pool.aclose())
 
     # -- async ---------------------------------------------------------------------------
 
@@ -381,4 +387,4 @@ class Client:
         """Close the async connection pool."""
         if self._async is not None:
             await self._async.aclose()
-            self._async = None
+            self._async = self._async_loop = None
