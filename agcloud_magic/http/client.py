@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,73 +22,22 @@ from agcloud_magic._version import __version__
 from agcloud_magic.errors import (
     AGCloudError,
     ConnectionFailedError,
-    IncompleteResponseError,
     RequestInterrupted,
     RequestTimeoutError,
-    ResponseFailedError,
-    StreamCutError,
-    redact,
-    scrub,
     status_error,
 )
+from agcloud_magic.http.cancel import Cancellation
 from agcloud_magic.http.retry import RetryPolicy
 from agcloud_magic.http.settings import Settings
 from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.accumulator import Accumulator
+from agcloud_magic.wire.outcome import conclude, whole_response
 from agcloud_magic.wire.result import Result
 from agcloud_magic.wire.sse import SSEParser
 
 __all__ = ["Cancellation", "Client", "EventCallback"]
 
 EventCallback = Callable[[ev.Event], None]
-
-
-class Cancellation:
-    """Stops a sync :meth:`Client.create` running in another thread, promptly.
-
-    A blocked socket read does not notice a flag, so :meth:`cancel` also shuts the
-    connection's socket down: the read returns at once and the ``with`` block closes the
-    response.  (Before the response headers arrive there is no socket to reach yet; the
-    request then ends at its timeout, and its result is ignored.)  Waits between retries go
-    through :meth:`wait`, which a cancel cuts short, so no retry is sent after a cancel.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._socket: Any = None
-        self._event = threading.Event()
-
-    @property
-    def cancelled(self) -> bool:
-        """True once :meth:`cancel` was called."""
-        return self._event.is_set()
-
-    def wait(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``; return True (at once) when cancelled meanwhile or before."""
-        return self._event.wait(seconds)
-
-    def attach(self, response: httpx.Response) -> None:
-        """Remember the socket under ``response`` (cancelling at once if already cancelled)."""
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        with self._lock:
-            self._socket = sock
-            late = self.cancelled
-        if late:
-            self._shutdown()
-
-    def cancel(self) -> None:
-        """Cancel: mark it, and wake a blocked read by shutting the socket down."""
-        with self._lock:
-            self._event.set()
-        self._shutdown()
-
-    def _shutdown(self) -> None:
-        with self._lock:
-            sock, self._socket = self._socket, None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 class Client:
@@ -190,52 +137,9 @@ class Client:
         kind = response.headers.get("content-type", "")
         return bool(body.get("stream")) and not kind.startswith("application/json")
 
-    @staticmethod
-    def _from_body(body: bytes) -> Accumulator:
-        acc = Accumulator()
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            status = data.get("status")
-            kind = {"incomplete": ev.INCOMPLETE, "failed": ev.FAILED}.get(status, ev.COMPLETED)
-            acc.feed({"type": kind, "response": data})
-        return acc
-
-    def _conclude(
-        self, acc: Accumulator, *, cut: bool, started: float, request_id: str | None
-    ) -> Result:
-        result = acc.finish(cut=cut)
-        result.elapsed = time.monotonic() - started
-        result.request_id = request_id
-        if acc.terminal == ev.COMPLETED:
-            return result
-        # A failed or cut response keeps the server's error text on the result (-o VAR): scrub
-        # our key from it, whatever its shape, as from the message below.
-        result.error = scrub(result.error, self.settings.api_key)
-        result.response = scrub(result.response, self.settings.api_key)
-        if acc.terminal == ev.INCOMPLETE:
-            reason = (result.incomplete_details or {}).get("reason") or "unknown reason"
-            hint = " (raise --max-output-tokens)" if reason == "max_output_tokens" else ""
-            raise IncompleteResponseError(
-                f"The answer is incomplete: {reason}{hint}.", code=reason, partial=result
-            )
-        if acc.terminal == ev.FAILED or acc.error_message is not None:
-            error = result.error or {}
-            code = error.get("code") or acc.error_code
-            message = error.get("message") or acc.error_message or "no details given"
-            # Server text: scrub our own key from it, whatever its shape (AGCloudError itself
-            # only knows what an sk- key looks like), as status_error does for HTTP errors.
-            message = redact(message, self.settings.api_key)
-            raise ResponseFailedError(
-                f"The response failed ({code or 'error'}): {message}", code=code, partial=result
-            )
-        raise StreamCutError(
-            "The answer was cut short: the stream ended before the response finished; run the "
-            "cell again.",
-            partial=result,
-        )
+    def _conclude(self, acc: Accumulator, *, started: float, request_id: str | None) -> Result:
+        return conclude(acc, elapsed=time.monotonic() - started, request_id=request_id,
+                        secret=self.settings.api_key)
 
     # -- sync ----------------------------------------------------------------------------
 
@@ -288,8 +192,7 @@ class Client:
                 data = response.read()
             except httpx.TransportError as exc:
                 raise self._transport_error(exc) from None
-            return self._conclude(self._from_body(data), cut=True, started=started,
-                                  request_id=request_id)
+            return self._conclude(whole_response(data), started=started, request_id=request_id)
         acc, parser = Accumulator(), SSEParser()
         try:
             for chunk in response.iter_bytes():
@@ -298,7 +201,7 @@ class Client:
             raise self._timeout_mid_stream(acc) from None
         except httpx.TransportError:
             pass  # the connection dropped: reported as cut short below
-        return self._conclude(acc, cut=True, started=started, request_id=request_id)
+        return self._conclude(acc, started=started, request_id=request_id)
 
     def _timeout_mid_stream(self, acc: Accumulator) -> RequestTimeoutError:
         error = RequestTimeoutError(
@@ -371,8 +274,7 @@ class Client:
                 data = await response.aread()
             except httpx.TransportError as exc:
                 raise self._transport_error(exc) from None
-            return self._conclude(self._from_body(data), cut=True, started=started,
-                                  request_id=request_id)
+            return self._conclude(whole_response(data), started=started, request_id=request_id)
         acc, parser = Accumulator(), SSEParser()
         try:
             async for chunk in response.aiter_bytes():
@@ -381,7 +283,7 @@ class Client:
             raise self._timeout_mid_stream(acc) from None
         except httpx.TransportError:
             pass
-        return self._conclude(acc, cut=True, started=started, request_id=request_id)
+        return self._conclude(acc, started=started, request_id=request_id)
 
     async def aclose(self) -> None:
         """Close the async connection pool."""
