@@ -55,6 +55,11 @@ def test_a_turn_keeps_its_full_input_and_output_items(ip, srv):
     assert turn.input_items[1]["output"] == "42"
     out_kinds = [item["type"] for item in turn.output_items]
     assert out_kinds[0] == "function_call" and out_kinds[-1] == "message"
+    # The turn's tokens count both rounds: what the stand-in reported for each response.
+    sent = [stored.response["usage"] for stored in srv.stored.values()]
+    assert len(sent) == 2
+    assert turn.input_tokens == sum(u["input_tokens"] for u in sent) > turn.usage["input_tokens"]
+    assert turn.output_tokens == sum(u["output_tokens"] for u in sent)
     # %agcloud history still shows a one-line excerpt of the long prompt.
     history = run_cell(ip, "%agcloud history").stdout
     assert "Please double twenty-one" in history and prompt.strip() not in history

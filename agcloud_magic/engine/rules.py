@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from agcloud_magic.errors import ConfigError
@@ -37,24 +38,18 @@ def _number(name: str, value: Any, *, integer: bool) -> float:
     return value
 
 
-def _between(low: float, high: float, *, integer: bool = False) -> Callable[[str, Any], Any]:
-    def rule(name: str, value: Any) -> Any:
-        number = _number(name, value, integer=integer)
-        if not low <= number <= high:
-            raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {number:g}.")
-        return number
-
-    return rule
+def _between(low: float, high: float, name: str, value: Any, *, integer: bool = False) -> Any:
+    number = _number(name, value, integer=integer)
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {number:g}.")
+    return number
 
 
-def _at_least(low: float, *, integer: bool = True, unit: str = "") -> Callable[[str, Any], Any]:
-    def rule(name: str, value: Any) -> Any:
-        number = _number(name, value, integer=integer)
-        if number < low:
-            raise ConfigError(f"{name} must be at least {low:g}{unit}, got {number:g}.")
-        return number
-
-    return rule
+def _at_least(low: float, name: str, value: Any, *, integer: bool = True, unit: str = "") -> Any:
+    number = _number(name, value, integer=integer)
+    if number < low:
+        raise ConfigError(f"{name} must be at least {low:g}{unit}, got {number:g}.")
+    return number
 
 
 def _positive(name: str, value: Any) -> Any:
@@ -64,13 +59,10 @@ def _positive(name: str, value: Any) -> Any:
     return number
 
 
-def _one_of(choices: tuple[str, ...]) -> Callable[[str, Any], Any]:
-    def rule(name: str, value: Any) -> Any:
-        if value not in choices:
-            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}.")
-        return value
-
-    return rule
+def _one_of(choices: tuple[str, ...], name: str, value: Any) -> Any:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}.")
+    return value
 
 
 def _text(name: str, value: Any) -> Any:
@@ -114,23 +106,24 @@ def _tool_choice(name: str, value: Any) -> Any:
     )
 
 
-# name -> rule.  Request fields first, then the settings of a session.
+# name -> rule(name, value).  Request fields first, then the settings of a session.  The limits
+# are bound with partial (not closures), so every check runs the module's own functions.
 RULES: dict[str, Callable[[str, Any], Any]] = {
     "model": _name,
     "instructions": _text,
-    "max_output_tokens": _at_least(16),
-    "temperature": _between(0, 2),
-    "top_p": _between(0, 1),
+    "max_output_tokens": partial(_at_least, 16),
+    "temperature": partial(_between, 0, 2),
+    "top_p": partial(_between, 0, 1),
     "stream": _flag,
-    "truncation": _one_of(TRUNCATIONS),
+    "truncation": partial(_one_of, TRUNCATIONS),
     "reasoning": _reasoning,
     "tool_choice": _tool_choice,
-    "role": _one_of(ROLES),
-    "format": _one_of(FORMATS),
+    "role": partial(_one_of, ROLES),
+    "format": partial(_one_of, FORMATS),
     "timeout": _positive,
-    "max_retries": _between(0, 10, integer=True),
-    "summary_budget": _at_least(500, unit=" characters"),
-    "max_tool_rounds": _between(1, 100, integer=True),
+    "max_retries": partial(_between, 0, 10, integer=True),
+    "summary_budget": partial(_at_least, 500, unit=" characters"),
+    "max_tool_rounds": partial(_between, 1, 100, integer=True),
     "allow_insecure_http": _flag,
     "base_url": _text,
 }
