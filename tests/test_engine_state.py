@@ -93,3 +93,31 @@ def test_the_session_keeps_a_bounded_number_of_clients(ip, srv):
     assert made[0]._sync is None and made[1]._sync is None  # the oldest were closed
     assert all(c._sync is not None for c in made[-MAX_CLIENTS:])
     assert made[-1] is session.client()  # the one in use is reused
+
+
+def test_closing_a_session_goes_on_past_a_client_or_stand_in_that_fails_to_close(srv):
+    from agcloud_magic.engine.session import Session
+    from agcloud_magic.http.client import Client
+    from agcloud_magic.http.settings import Settings
+
+    class Stubborn(Client):
+        def close(self) -> None:
+            raise OSError("socket already gone")
+
+    class StubbornServer:
+        stopped = False
+
+        def stop(self) -> None:
+            StubbornServer.stopped = True
+            raise OSError("port already closed")
+
+    session = Session()
+    good = Client(Settings(api_key="sk-test-close-0123456789", base_url=srv.base_url))
+    good.create({"input": "hi", "stream": True, "model": "echo"})
+    bad = Stubborn(Settings(api_key="sk-test-close-0123456789", base_url=srv.base_url,
+                            model="other"))
+    session._clients = {bad.settings: bad, good.settings: good}
+    session.offline, session.offline_key = StubbornServer(), "sk-test-offline"
+    session.close()  # neither failure escapes, and neither stops the rest
+    assert good._sync is None and session._clients == {}
+    assert StubbornServer.stopped and session.offline is None and session.offline_key is None
