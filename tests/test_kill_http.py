@@ -15,6 +15,8 @@ import psutil
 import pytest
 
 from agcloud_magic.errors import (
+    AuthenticationError,
+    BadRequestError,
     ConnectionFailedError,
     IncompleteResponseError,
     RequestTimeoutError,
@@ -283,3 +285,102 @@ def test_close_with_the_pools_loop_stopped_closes_it_there(server):
         assert open_connections(server.port) == 0
     finally:
         loop.close()
+
+
+# -- the async client's error and retry paths (asyncio.run on the test's thread) ---------------
+
+
+def arun(client: Client, body: dict):
+    async def main():
+        try:
+            return await client.acreate(body)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(main())
+
+
+def retrying_client(base_url: str, retries: int) -> Client:
+    return Client(Settings(api_key=KEY, base_url=base_url, model="echo"),
+                  retry_policy=RetryPolicy(max_retries=retries))
+
+
+def test_async_requests_are_posts_on_one_reused_pool(server):
+    client = make_client(server.base_url)
+
+    async def main():
+        try:
+            await client.acreate({"input": "one", "stream": True})
+            first = client._async
+            await client.acreate({"input": "two", "stream": True})
+            return first is client._async, open_connections(server.port)
+        finally:
+            await client.aclose()
+
+    same_pool, connections = asyncio.run(main())
+    assert same_pool and connections == 1
+    assert [r.method for r in server.requests] == ["POST", "POST"]
+
+
+@pytest.mark.parametrize(("status", "kind"), [(400, BadRequestError), (401, AuthenticationError)])
+def test_async_error_statuses_map_like_the_sync_ones_and_are_not_retried(server, status, kind):
+    server.fail_next(status, message="the server's own words", times=3)
+    with pytest.raises(kind) as info:
+        arun(retrying_client(server.base_url, 2), {"input": "x", "stream": True})
+    assert info.value.status == status
+    if status == 400:
+        assert "the server's own words" in str(info.value)
+    assert len([r for r in server.requests if r.method == "POST"]) == 1
+
+
+def test_async_retry_waits_as_long_as_the_server_asks(server):
+    server.fail_next(429, retry_after=1.0)
+    started = time.monotonic()
+    result = arun(retrying_client(server.base_url, 1), {"input": "after the wait", "stream": True})
+    waited = time.monotonic() - started
+    assert "after the wait" in result.text
+    assert waited >= 0.95  # Retry-After: 1 (the policy's own backoff would be at most 0.5 s)
+    assert len([r for r in server.requests if r.method == "POST"]) == 2
+
+
+class _Hangup:
+    """A loopback TCP server that accepts and at once closes every connection, counting them."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.accepted = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_async_transport_errors_are_retried_then_one_clear_line():
+    hangup = _Hangup()
+    base_url = hangup.base_url
+    try:
+        client = Client(Settings(api_key=KEY, base_url=base_url, model="echo"),
+                        retry_policy=RetryPolicy(max_retries=1, base_delay=0.01))
+        with pytest.raises(ConnectionFailedError) as info:
+            arun(client, {"input": "x", "stream": True})
+    finally:
+        hangup.close()
+    assert hangup.accepted == 2  # the first try and one retry
+    message = str(info.value)
+    assert base_url in message and "Error" in message and "%agcloud offline" in message
