@@ -296,7 +296,7 @@ def test_config_and_login_show_nothing_of_a_short_key(srv, monkeypatch, key):
 
 # -- 6. key-shaped text in server error messages is redacted -------------------------------
 
-LEAKED = "sk-live-ABCDEFGHIJKLMNOP1234"
+LEAKED = "sk-test-leaked-ABCDEFGHIJKLMNOP1234"
 OWN_KEYS = [KEY, "agc-NOT-SHAPED-LIKE-ONE-0123456789abcdef"]  # the request's own key, either shape
 
 
