@@ -13,14 +13,7 @@ from typing import Any
 from agcloud_magic.engine.rules import check, check_fields
 from agcloud_magic.errors import ConfigError
 
-__all__ = ["BODY_FIELDS", "Ask"]
-
-# Request fields an Ask may carry straight into the body.
-BODY_FIELDS = (
-    "model", "instructions", "max_output_tokens", "temperature", "top_p", "stream",
-    "tool_choice", "reasoning", "truncation", "parallel_tool_calls", "text", "metadata",
-    "store", "include",
-)
+__all__ = ["Ask"]
 
 NOTHING_TO_SEND = "Nothing to send: write a prompt (or attach a DataFrame, image or file) first."
 
