@@ -1,12 +1,12 @@
 """One turn of a conversation as a small state machine. Pure (no I/O).
 
-Both faces (the blocking magic and the non-blocking panel) drive the same steps, so the rules
-live here once: which response to chain onto, what body to send (instructions resent on every
+Every face drives the same steps (through :func:`agcloud_magic.engine.driver.turn_steps`), so
+the rules live here once: which response to chain onto, what body to send (instructions resent on every
 request; tools resent on every round), when the tool loop continues, and what gets recorded.
 
 Driver loop::
 
-    exchange = Exchange(conversation, ask, model=...)
+    exchange = Exchange(conversation, ask)
     body = exchange.first_body()
     while body is not None:
         result = <send body, streaming>
