@@ -1,8 +1,9 @@
 """One turn of a conversation as a small state machine. Pure (no I/O).
 
 Every face drives the same steps (through :func:`agcloud_magic.engine.driver.turn_steps`), so
-the rules live here once: which response to chain onto, what body to send (instructions resent on every
-request; tools resent on every round), when the tool loop continues, and what gets recorded.
+the rules live here once: which response to chain onto, what body to send (instructions resent
+on every request; tools resent on every round), when the tool loop continues, and what gets
+recorded.
 
 Driver loop::
 
