@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,3 +34,28 @@ def fixture_stream_bytes(path: Path) -> bytes:
             kind = json.loads(line)["type"]
             framed.append(b"event: " + kind.encode() + b"\ndata: " + line + b"\n\n")
     return b"".join(framed)
+
+
+def execute_in_kernel(kc: Any, code: str, timeout: float = 60) -> tuple[str, list[dict]]:
+    """Run ``code`` through a kernel client and wait until the kernel is idle again.
+
+    Returns the cell's stream text and its display messages (``display_data`` and
+    ``update_display_data`` contents, each with its ``kind``) in order; an error in the cell
+    fails the test with the kernel's traceback."""
+    import pytest
+
+    msg_id = kc.execute(code)
+    text, displays = "", []
+    while True:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "error":
+            pytest.fail("\n".join(content["traceback"]))
+        if kind == "stream":
+            text += content["text"]
+        if kind in ("display_data", "update_display_data"):
+            displays.append({"kind": kind, **content})
+        if kind == "status" and content["execution_state"] == "idle":
+            return text, displays

@@ -16,7 +16,7 @@ import pytest
 
 from agcloud_magic.standin import serve
 
-from .helpers import REPO
+from .helpers import REPO, execute_in_kernel
 from .magic_support import posts, run_cell
 
 PROMPT = "Tell me about whole answers"
@@ -138,21 +138,7 @@ def test_whole_answer_in_a_real_kernel(srv):
     )
 
     def run(code: str) -> tuple[str, list[dict]]:
-        msg_id = kc.execute(code)
-        text, displays = "", []
-        while True:
-            msg = kc.get_iopub_msg(timeout=60)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "error":
-                pytest.fail("\n".join(content["traceback"]))
-            if kind == "stream":
-                text += content["text"]
-            if kind in ("display_data", "update_display_data"):
-                displays.append(content)
-            if kind == "status" and content["execution_state"] == "idle":
-                return text, displays
+        return execute_in_kernel(kc, code)
 
     try:
         where, _ = run(KERNEL_SETUP.format(base=srv.base_url))

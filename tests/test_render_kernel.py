@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .helpers import REPO
+from .helpers import REPO, execute_in_kernel
 from .test_markdown import RENDERER_TAGS, assert_inert
 
 pytestmark = pytest.mark.kernel
@@ -43,19 +43,7 @@ def test_notebook_renderer_in_a_real_kernel():
     assert len(DELTAS) == 500 and "".join(DELTAS) == ANSWER
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(REPO))
     try:
-        msg_id = kc.execute(KERNEL_CODE.format(deltas=json.dumps(DELTAS)))
-        displays: list[dict] = []
-        while True:
-            msg = kc.get_iopub_msg(timeout=60)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "error":
-                pytest.fail("\n".join(content["traceback"]))
-            if kind in ("display_data", "update_display_data"):
-                displays.append({"kind": kind, **content})
-            if kind == "status" and content["execution_state"] == "idle":
-                break
+        _, displays = execute_in_kernel(kc, KERNEL_CODE.format(deltas=json.dumps(DELTAS)))
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
