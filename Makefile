@@ -31,6 +31,10 @@ lab: $(STAMP)
 
 test: $(STAMP) $(IK6_STAMP)
 	bash scripts/ensure-chromium.sh
+	@# The tests read tests/reference (vendored); where the shared reference sits beside the
+	@# clone, the copy must be in step with it (scripts/sync_reference.py updates it).
+	@if [ -d ../shared/reference ]; then $(PY) scripts/sync_reference.py --check; \
+	else echo "no ../shared/reference beside the clone: tests use the vendored tests/reference"; fi
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -75,8 +79,6 @@ export MUTANTS_REPORT
 mutants:
 	@test -x $(PY) || $(MAKE) $(STAMP)
 	@test -x $(MUTMUT) || $(PY) -m pip install -q 'mutmut>=3.3'
-	@# The tests find shared/reference beside the repository; inside mutants/ that is mutants/shared.
-	@mkdir -p mutants && ln -sfn "$(firstword $(wildcard $(abspath ../shared) $(abspath shared)))" mutants/shared
 	@# Verdicts are cached in mutants/; re-test earlier survivors first (tests may be new).
 	@left=$$($(MUTMUT) results 2>/dev/null | sed -n 's/^ *\([^ ]*\): \(survived\|no tests\)$$/\1/p'); \
 	if [ -n "$$left" ]; then $(MUTANTS_RUN) $$left; fi

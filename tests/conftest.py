@@ -12,16 +12,13 @@ import pytest
 
 from agcloud_magic.standin import StandinServer, serve
 
-from .helpers import shared_dir
+from .helpers import reference_path
 
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    """``shared/reference`` (protocol notes, JSON Schema, recorded fixtures)."""
-    try:
-        path = shared_dir() / "reference"
-    except RuntimeError as exc:
-        pytest.fail(f"{exc} (CI checks out 'shared/' beside the repository clone)", pytrace=False)
+    """``tests/reference``: the JSON Schema and recorded fixtures, vendored from shared/."""
+    path = reference_path()
     if not (path / "openapi-responses.schema.json").is_file():
         pytest.fail(f"{path} has no openapi-responses.schema.json", pytrace=False)
     return path

@@ -1,4 +1,4 @@
-"""Shared test helpers: where the shared reference lives, fixture framing."""
+"""Shared test helpers: the vendored reference, fixture framing, running code in a kernel."""
 
 from __future__ import annotations
 
@@ -9,18 +9,16 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 
 
-def shared_dir() -> Path:
-    """The shared/ folder beside the clone (CI lays it there too)."""
-    for candidate in (REPO.parent / "shared", REPO / "shared"):
-        if (candidate / "reference").is_dir():
-            return candidate
-    raise RuntimeError(
-        f"shared/reference not found beside {REPO.name}; it must sit next to the clone"
-    )
+REFERENCE = REPO / "tests" / "reference"
+
+
+def reference_path() -> Path:
+    """The vendored copy of the shared reference (``scripts/sync_reference.py`` keeps it)."""
+    return REFERENCE
 
 
 def fixture_files() -> list[Path]:
-    return sorted((shared_dir() / "reference" / "fixtures").iterdir())
+    return sorted(p for p in (REFERENCE / "fixtures").iterdir() if p.is_file())
 
 
 def fixture_stream_bytes(path: Path) -> bytes:

@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 
 from agcloud_magic.ipython.extension import get_magics
 
-from .helpers import shared_dir
+from .helpers import reference_path
 from .magic_support import posts, run_cell
 
 PNG = base64.b64decode(
@@ -137,7 +137,7 @@ def test_tool_errors_before_sending(ip, srv):
 
 
 def test_recorded_function_call_streams_replay_through_the_loop(ip, srv):
-    fixtures = shared_dir() / "reference" / "fixtures"
+    fixtures = reference_path() / "fixtures"
     seen = []
 
     def search(query: str) -> str:
@@ -231,7 +231,7 @@ def test_raw_json_tool_specs_pass_through(ip, srv):
 
 
 def test_recorded_agent_loop_replays_through_the_tool_loop(ip, srv):
-    fixtures = shared_dir() / "reference" / "fixtures"
+    fixtures = reference_path() / "fixtures"
     seen = []
 
     def calculator(a: int, b: int, op: str) -> int:
