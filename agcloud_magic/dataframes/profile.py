@@ -109,8 +109,11 @@ def _dispatch(ser: pd.Series, prof: ColumnProfile, ctx: Context) -> None:
         if kind in "mM":
             return profile_time.profile_temporal(ser, prof, ctx)
         return profile_text.profile_objects(values, prof, ctx)  # object, complex, bytes...
-    if arrow_data(arr) is not None:
-        return profile_text.profile_arrow(arrow_data(arr), prof, ctx)
+    data = arrow_data(arr)
+    if data is not None:
+        from . import profile_arrow  # needs pyarrow, which arrow-backed data implies
+
+        return profile_arrow.profile_arrow(data, prof, ctx)
     if isinstance(dtype, pd.DatetimeTZDtype):
         return profile_time.profile_temporal(ser, prof, ctx)
     data = getattr(arr, "_data", None)

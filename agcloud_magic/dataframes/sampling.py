@@ -6,14 +6,20 @@ Two pitfalls measured on 1e7-row frames shape this module:
   ``numpy.random.Generator.choice`` draws ``k`` positions directly (3 ms for 1e5 of 5e7).
 * A positional take on a chunked arrow column (``iloc[array]``, ``take``) first concatenates the
   whole column (+250 MB for five rows of a 1e7-row string column). We take per chunk instead.
+
+pyarrow is optional (summaries work with pandas alone): it is looked up, never imported, because
+an array can only be arrow-backed once something has imported pyarrow.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["arrow_data", "display_positions", "sample_positions", "take_arrow", "take_values"]
 
@@ -44,6 +50,9 @@ def display_positions(n: int, k: int, seed: int) -> np.ndarray:
 
 def arrow_data(array: Any) -> pa.ChunkedArray | None:
     """The pyarrow ChunkedArray behind a pandas arrow-backed array, without copying, else None."""
+    pa = sys.modules.get("pyarrow")
+    if pa is None:  # not imported (or not installed): nothing can be arrow-backed
+        return None
     data = getattr(array, "_pa_array", None)
     if isinstance(data, pa.ChunkedArray):
         return data
@@ -58,6 +67,8 @@ def arrow_data(array: Any) -> pa.ChunkedArray | None:
 
 def take_arrow(data: pa.ChunkedArray, pos: np.ndarray) -> pa.Array:
     """Rows ``pos`` (sorted) of a chunked array, taken chunk by chunk (no whole-column concat)."""
+    import pyarrow as pa  # already loaded: ``data`` is a pyarrow array
+
     bounds = np.zeros(data.num_chunks + 1, dtype=np.int64)
     np.cumsum([len(c) for c in data.chunks], out=bounds[1:])
     cuts = np.searchsorted(pos, bounds)
