@@ -21,6 +21,7 @@ SCRIPTS = {
     "bench_load_ext.py": (["--runs", "9"], ["--runs", "3"]),
     "bench_stream.py": ([], ["--runs", "1"]),
     "bench_render.py": ([], ["--runs", "1"]),
+    "bench_pyarrow.py": (["--runs", "7"], ["--sizes", "1e5", "--runs", "2"]),
     "bench_summarize.py": ([], ["--sizes", "1e5,wide", "--runs", "2"]),
 }
 
