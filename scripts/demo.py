@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,13 +44,18 @@ def stream_one_answer(online: bool) -> None:
     )
 
 
-def run_notebooks(env: dict[str, str]) -> list[tuple[Path, Path, Path, float]]:
+def run_notebooks(env: dict[str, str], out: Path) -> list[tuple[Path, Path, Path, float]]:
     """Execute every notebook under notebooks/ with a real kernel; write .ipynb + .html."""
     import nbformat
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
-    BUILD.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    # Local IPC sockets instead of TCP on loopback: nothing to eavesdrop, and the kernel does
+    # not warn "running over TCP without encryption" once per notebook.
+    sockets = Path(tempfile.mkdtemp(prefix="agcloud-demo-"))
+    config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}})
     done = []
     os.environ.update(env)  # the kernels inherit this process's environment
     for source in sorted((REPO / "notebooks").glob("*.ipynb")):
@@ -56,22 +63,28 @@ def run_notebooks(env: dict[str, str]) -> list[tuple[Path, Path, Path, float]]:
         notebook = nbformat.read(source, as_version=4)
         client = NotebookClient(
             notebook, kernel_name="python3", timeout=180, store_widget_state=True,
-            resources={"metadata": {"path": str(source.parent)}},
+            resources={"metadata": {"path": str(source.parent)}}, config=config,
         )
         client.execute()
-        executed = BUILD / source.name
+        executed = out / source.name
         nbformat.write(notebook, executed)
         html, _ = HTMLExporter().from_notebook_node(notebook)
         rendered = executed.with_suffix(".html")
         rendered.write_text(html, encoding="utf-8")
         done.append((source, executed, rendered, time.monotonic() - started))
         print(f"   ran {source.relative_to(REPO)} in {done[-1][3]:.1f} s")
+    shutil.rmtree(sockets, ignore_errors=True)
     return done
 
 
-def open_lab(env: dict[str, str]) -> None:
+def shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def open_lab(env: dict[str, str], out: Path) -> None:
     """JupyterLab on 127.0.0.1 with the stand-in configured; Ctrl-C stops both."""
-    ipython_dir = BUILD / "ipython"
+    ipython_dir = out / "ipython"
     startup = ipython_dir / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-agcloud.py").write_text(
@@ -94,6 +107,8 @@ def open_lab(env: dict[str, str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lab", action="store_true", help="open JupyterLab instead")
+    parser.add_argument("--out", type=Path, default=BUILD,
+                        help="where executed notebooks and their HTML go (default build/demo)")
     args = parser.parse_args()
     online = bool(os.environ.get("AGCLOUD_API_KEY"))
     server = None
@@ -110,16 +125,16 @@ def main() -> int:
         os.environ["AGCLOUD_API_KEY"] = "sk-test-offline-demo"
     try:
         if args.lab:
-            open_lab(env)
+            open_lab(env, args.out)
             return 0
         stream_one_answer(online)
         if not online:  # the kernels find the stand-in through AGCLOUD_STANDIN_URL instead
             del os.environ["AGCLOUD_BASE_URL"], os.environ["AGCLOUD_API_KEY"]
         print("== Running the notebooks in a real kernel:")
-        done = run_notebooks(env)
+        done = run_notebooks(env, args.out.resolve())
         print(f"\n== Done: {len(done)} notebook(s) executed; open these:")
         for _source, executed, rendered, _secs in done:
-            print(f"   {executed.relative_to(REPO)}\n   {rendered.relative_to(REPO)}")
+            print(f"   {shown(executed)}\n   {shown(rendered)}")
         return 0
     finally:
         if server is not None:

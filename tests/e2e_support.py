@@ -119,11 +119,13 @@ class JupyterServer:
             json.dumps({"disabledExtensions": {news: True}})
         )
         app_class = "LabApp" if self.app == "lab" else "JupyterNotebookApp"
+        # ``python -m jupyterlab`` rather than ``jupyter lab``: the latter looks for a
+        # ``jupyter-lab`` script, which the ipykernel 6 environment (it reuses .venv's
+        # packages, see the Makefile) does not have.
         cmd = [
             sys.executable,
             "-m",
-            "jupyter",
-            self.app,
+            "jupyterlab" if self.app == "lab" else "notebook",
             "--no-browser",
             "--allow-root",
             "--ip=127.0.0.1",
