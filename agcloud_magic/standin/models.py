@@ -1,4 +1,4 @@
-"""Deterministic offline models: ``echo`` (the default for any name), ``lorem-N``, scripted turns.
+"""Deterministic offline models: ``echo`` (any listed name), ``lorem-N``, scripted turns.
 
 A model produces a :class:`Plan`, the list of output items of one response with their stream
 deltas already cut; :mod:`.events` turns a plan into a Response and its events.
@@ -151,7 +151,8 @@ def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) ->
 
 
 def model_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) -> Plan:
-    """Pick the model by name; any unknown name is answered by echo (so ``gpt-4o-mini`` works)."""
+    """Pick the model by name: ``lorem``/``lorem-N``, else echo (the name was checked against
+    the server's list already, see :mod:`.catalog`)."""
     n = lorem_count(body["model"])
     if n is not None:
         return Plan([MessageOut(lorem_pieces(n))])

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from .catalog import Catalog
 from .faults import Fault, FaultInjection
 from .handler import StandinHandler
 from .records import RecordedRequest, StoredResponse, StreamRecord
@@ -105,6 +106,10 @@ class StandinServer(FaultInjection):
     ``cut_after``, ``error_mid_stream``, ``fail_in_stream``, ``ignore_stream``) met by a
     ``stream:false`` request is answered with a 500 ``standin_fault_mismatch`` so that a
     wrongly written test shows up.
+
+    ``models`` replaces :data:`~.catalog.DEFAULT_MODELS`, the names served: ``lorem`` covers
+    ``lorem-N``, every other name is the echo model, and any name not listed is answered with
+    the API's 404 ``model_not_found``.
     """
 
     def __init__(
@@ -115,7 +120,10 @@ class StandinServer(FaultInjection):
         token_delay: float = 0.0,
         *,
         log_requests: bool = False,
+        models: Iterable[str] | None = None,
     ) -> None:
+        #: The models served (``GET /v1/models``); any other name is the API's 404.
+        self.catalog = Catalog(models)
         self.api_key = api_key
         self.host = host
         self._port = port
@@ -252,6 +260,11 @@ class StandinServer(FaultInjection):
 def serve(
     api_key: str | None = None, host: str = "127.0.0.1", port: int = 0,
     token_delay: float = 0.0, *, log_requests: bool = False,
+    models: Iterable[str] | None = None,
 ) -> StandinServer:
-    """Start a stand-in now and return it; use ``with serve() as srv:`` to stop it on exit."""
-    return StandinServer(api_key, host, port, token_delay, log_requests=log_requests).start()
+    """Start a stand-in now and return it; use ``with serve() as srv:`` to stop it on exit.
+
+    ``models`` replaces the default model list (see :class:`StandinServer`)."""
+    return StandinServer(
+        api_key, host, port, token_delay, log_requests=log_requests, models=models
+    ).start()
