@@ -19,10 +19,12 @@ the body's checks, before a scripted turn is consumed).
 * ``echo`` and every other listed name: restates the last user message, reports every part
   received (images and files with MIME type and size) and the parameters; "Turn N" is the
   depth of the ``previous_response_id`` chain.  With function tools, each line
-  ``call NAME({json})`` becomes a ``function_call`` (several lines: parallel calls);
-  ``tool_choice`` "required" or a named function forces a call with arguments filled from the
-  tool's schema.  Tool results that
-  follow the last user message are answered with ``Tool results: NAME -> output``.
+  ``call NAME({json})`` becomes a ``function_call`` (several lines: parallel calls); else a
+  tool the message asks for in plain words (its name, or two keywords of its name and
+  description) is called with arguments read from the message (enum values, numbers,
+  ``name=value``); ``tool_choice`` "required" or a named function forces a call.  The exact
+  rule is in :mod:`.toolcall`.  No match: the plain echo.  Tool results that follow the last
+  user message are answered with ``Tool results: NAME -> output``.
 * ``lorem`` / ``lorem-N``: exactly N text deltas (default 500) of Markdown.
 * ``srv.script([...])``: scripted turns, whatever the model (see ``StandinServer.script``).
 
