@@ -34,6 +34,8 @@ the body's checks, before a scripted turn is consumed).
 next requests that arrive; a stream-only fault met by a ``stream:false`` request answers 500
 ``standin_fault_mismatch``.  ``srv.requests`` records each request as it arrived, and
 ``srv.streams`` how far each stream got and how it ended (``client_gone`` for a cancel).
+Stored responses stay in memory (at most ``max_stored``), and with ``serve(store_path=...)``
+(``--store-path``) in a JSON-lines file a later server loads (see :mod:`.store`).
 Scripted turns are consumed only by requests that pass validation.  Streams use chunked
 encoding on keep-alive connections; a cut leaves the chunked body unterminated unless
 ``clean=True``.  Also served: ``GET``/``DELETE /v1/responses/{id}``, ``GET /v1/models``.

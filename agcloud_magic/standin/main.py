@@ -29,6 +29,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", default=None, metavar="NAME,NAME",
                         help="comma-separated model names to serve, replacing the default list "
                         f"({', '.join(DEFAULT_MODELS)}); others get the API's 404")
+    parser.add_argument("--store-path", default=None, metavar="FILE",
+                        help="keep stored responses in this JSON-lines file, so that a restart "
+                        "continues conversations (default: memory only)")
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
 
 
@@ -44,8 +47,14 @@ def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         if not models:
             print("agcloud-magic serve: --models needs at least one name", file=sys.stderr)
             return 2
-    srv = StandinServer(args.api_key, args.host, args.port, args.token_delay,
-                        log_requests=not args.quiet, models=models)
+    try:
+        srv = StandinServer(args.api_key, args.host, args.port, args.token_delay,
+                            log_requests=not args.quiet, models=models,
+                            store_path=args.store_path)
+    except OSError as exc:  # an unreadable --store-path
+        print(f"agcloud-magic serve: cannot read {args.store_path}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
     try:
         srv.start()
     except OSError as exc:
