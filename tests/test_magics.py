@@ -257,9 +257,9 @@ def test_config_sets_traits_and_refuses_bad_values(ip, srv):
     assert isinstance(bad.error, UsageError)
     insecure = run_cell(ip, "%agcloud config base_url=http://example.com/v1")
     assert isinstance(insecure.error, UsageError) and "https" in str(insecure.error)
-    ip.run_line_magic("config", "RespondMagics.model = 'from-traitlets'")
+    ip.run_line_magic("config", "RespondMagics.model = 'gpt-4.1'")
     run_cell(ip, "%%respond\nhi")
-    assert posts(srv)[2]["model"] == "from-traitlets"
+    assert posts(srv)[2]["model"] == "gpt-4.1"
 
 
 def test_offline_auto_and_shared_standin(srv, monkeypatch):

@@ -65,3 +65,63 @@ def test_port_in_use_is_a_one_line_error() -> None:
 def test_main_without_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "serve" in capsys.readouterr().out
+
+
+def test_serve_models_option_sets_the_list() -> None:
+    proc = _start("-m", "agcloud_magic.standin", "--port", "0", "--quiet",
+                  "--models", "house-model, echo")
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        match = re.search(r"(http://127\.0\.0\.1:\d+/v1)\b", line)
+        assert match, line
+        auth = {"Authorization": "Bearer sk-test-cli-key"}
+        listed = httpx.get(f"{match[1]}/models", headers=auth, timeout=10).json()
+        assert [m["id"] for m in listed["data"]] == ["house-model", "echo"]
+        typo = httpx.post(f"{match[1]}/responses", json={"model": "gpt-4o-mini", "input": "x"},
+                          headers=auth, timeout=10)
+        assert typo.status_code == 404 and typo.json()["error"]["code"] == "model_not_found"
+    finally:
+        proc.send_signal(signal.SIGTERM if sys.platform != "win32" else signal.CTRL_C_EVENT)
+        proc.communicate(timeout=10)
+
+
+def test_serve_models_option_refuses_an_empty_list() -> None:
+    proc = _start("-m", "agcloud_magic.standin", "--port", "0", "--models", " , ")
+    _out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 2
+    assert "--models" in err and "Traceback" not in err
+
+
+def _url(proc: subprocess.Popen[str]) -> str:
+    line = proc.stdout.readline() if proc.stdout else ""
+    match = re.search(r"(http://127\.0\.0\.1:\d+/v1)\b", line)
+    assert match, line
+    return match[1]
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM if sys.platform != "win32" else signal.CTRL_C_EVENT)
+    proc.communicate(timeout=10)
+
+
+def test_serve_store_path_keeps_responses_across_restarts(tmp_path: Path) -> None:
+    store = tmp_path / "store.jsonl"
+    auth = {"Authorization": "Bearer sk-test-cli-key"}
+    proc = _start("-m", "agcloud_magic.standin", "--port", "0", "--quiet",
+                  "--store-path", str(store))
+    try:
+        first = httpx.post(f"{_url(proc)}/responses", json={"model": "echo", "input": "one"},
+                           headers=auth, timeout=10).json()
+    finally:
+        _stop(proc)
+    proc = _start("-m", "agcloud_magic.standin", "--port", "0", "--quiet",
+                  "--store-path", str(store))
+    try:
+        second = httpx.post(f"{_url(proc)}/responses", headers=auth, timeout=10,
+                            json={"model": "echo", "input": "two",
+                                  "previous_response_id": first["id"]})
+        assert second.status_code == 200, second.text
+        assert "Turn 2" in second.json()["output"][0]["content"][0]["text"]
+    finally:
+        _stop(proc)
+    assert "sk-test-cli-key" not in store.read_text("utf-8")

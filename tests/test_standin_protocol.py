@@ -158,7 +158,8 @@ def test_stream_grammar_and_invariants(standin: StandinServer, setup: str) -> No
     assert final["status"] == "completed"
     usage = final["usage"]
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"] > 0
-    assert usage["input_tokens_details"] == {"cached_tokens": 0}
+    assert usage["input_tokens_details"] == {"cached_tokens": 0, "cache_write_tokens": 0}
+    assert usage["output_tokens_details"]["reasoning_tokens"] >= 0
     kinds = [i["type"] for i in items]
     expected = {"text": ["message"], "calls": ["function_call", "function_call"],
                 "reasoning": ["reasoning", "message", "function_call"], "lorem": ["message"]}

@@ -11,7 +11,10 @@ All three drive the same steps (:func:`agcloud_magic.engine.driver.turn_steps`).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +38,21 @@ __all__ = ["Session", "current_session", "set_current_session"]
 EventCallback = Callable[[dict[str, Any]], None]
 # Clients (connection pools) kept open per session, one per distinct settings.
 MAX_CLIENTS = 4
+# Offline stores not yet deleted by Session.close; whatever is left goes at interpreter exit.
+_OFFLINE_STORES: set[str] = set()
+
+
+@atexit.register
+def _delete_offline_stores() -> None:
+    for path in list(_OFFLINE_STORES):
+        _delete_store(path)
+
+
+def _delete_store(path: str) -> None:
+    _OFFLINE_STORES.discard(path)
+    for name in (path, path + ".tmp"):
+        with contextlib.suppress(OSError):
+            os.remove(name)
 
 
 class Session:
@@ -48,6 +66,7 @@ class Session:
         self.login_key: str | None = None
         self.offline: Any = None  # a stand-in server this session started (has .stop())
         self.offline_key: str | None = None
+        self.offline_store: str | None = None  # the stand-in's stored responses, see below
         self._clients: dict[Settings, Any] = {}
 
     # -- settings and clients ----------------------------------------------------------
@@ -88,7 +107,7 @@ class Session:
         return client
 
     def close(self) -> None:
-        """Close every client and stop the stand-in this session started."""
+        """Close every client, stop the stand-in this session started, delete its store."""
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             with contextlib.suppress(Exception):
@@ -97,6 +116,32 @@ class Session:
             with contextlib.suppress(Exception):
                 self.offline.stop()
         self.offline = self.offline_key = None
+        if self.offline_store is not None:
+            _delete_store(self.offline_store)
+            self.offline_store = None
+
+    # -- the offline stand-in -------------------------------------------------------------
+
+    def start_offline(self, token_delay: float = 0.0) -> Any:
+        """Start the offline stand-in (once) and return it.
+
+        Its stored responses live in one file per session in the temp dir
+        (``agcloud-standin-<pid>-<random>.jsonl``, owner-only), so stopping and starting
+        offline mode again continues the conversation.  :meth:`close` (``%unload_ext``)
+        deletes the file, and so does interpreter exit."""
+        if self.offline is None:
+            from agcloud_magic.standin import StandinServer  # loads only when offline is used
+
+            if self.offline_store is None:
+                fd, path = tempfile.mkstemp(prefix=f"agcloud-standin-{os.getpid()}-",
+                                            suffix=".jsonl")
+                os.close(fd)
+                self.offline_store = path
+                _OFFLINE_STORES.add(path)
+            self.offline = StandinServer(
+                port=0, token_delay=token_delay, store_path=self.offline_store
+            ).start()
+        return self.offline
 
     # -- turns ---------------------------------------------------------------------------
 

@@ -205,9 +205,7 @@ def _offline(magics: Any, rest: list[str]) -> None:
         pace = ""
     else:
         if magics.offline is None:
-            from agcloud_magic.standin import StandinServer
-
-            magics.offline = StandinServer(port=0, token_delay=delay or 0.0).start()
+            magics.session.start_offline(delay or 0.0)
         elif delay is not None:
             magics.offline.token_delay = delay
         base_url = magics.offline.base_url

@@ -202,7 +202,8 @@ def render_plan(
         output=output,
         usage={
             "input_tokens": input_tokens,
-            "input_tokens_details": {"cached_tokens": 0},
+            # Every field the current openai SDK's types require (nothing is ever cached).
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
             "output_tokens": budget.used,
             "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
             "total_tokens": input_tokens + budget.used,

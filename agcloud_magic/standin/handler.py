@@ -17,7 +17,7 @@ import time
 import traceback
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .common import ApiError, dumps
 from .events import StreamEvent
@@ -201,6 +201,14 @@ class StandinHandler(BaseHTTPRequestHandler):
                 raise ApiError(400, _NOT_JSON)
             self._create(body, fault)
             return
+        if path == "/v1/models" and self.command == "GET":
+            self._send_json(200, self.standin.catalog.listing())
+            return
+        if path.startswith("/v1/models/") and self.command == "GET":
+            name = unquote(path[len("/v1/models/"):])
+            self.standin.catalog.require(name)
+            self._send_json(200, self.standin.catalog.entry(name))
+            return
         prefix = "/v1/responses/"
         if path.startswith(prefix) and self.command in ("GET", "DELETE"):
             response_id = path[len(prefix):]
@@ -220,6 +228,9 @@ class StandinHandler(BaseHTTPRequestHandler):
 
     def _create(self, body: Any, fault: Fault | None) -> None:
         validate_request(body)
+        # Like the API, an unknown model fails before anything else is looked at (even a
+        # scripted turn stays queued), so a typo never gets an answer offline.
+        self.standin.catalog.require(body["model"])
         stream = body.get("stream") is True
         if not stream and fault is not None and fault.kind in STREAM_ONLY:
             raise ApiError(

@@ -8,6 +8,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from .catalog import DEFAULT_MODELS
 from .server import StandinServer
 
 __all__ = ["add_serve_arguments", "main", "run_serve"]
@@ -25,6 +26,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pause between streamed events, to watch streaming (default 0)")
     parser.add_argument("--api-key", default=None, metavar="KEY",
                         help="accept only this Bearer key (default: any non-empty key)")
+    parser.add_argument("--models", default=None, metavar="NAME,NAME",
+                        help="comma-separated model names to serve, replacing the default list "
+                        f"({', '.join(DEFAULT_MODELS)}); others get the API's 404")
+    parser.add_argument("--store-path", default=None, metavar="FILE",
+                        help="keep stored responses in this JSON-lines file, so that a restart "
+                        "continues conversations (default: memory only)")
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
 
 
@@ -34,8 +41,20 @@ def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     if args.token_delay < 0:
         print("agcloud-magic serve: --token-delay must be >= 0", file=sys.stderr)
         return 2
-    srv = StandinServer(args.api_key, args.host, args.port, args.token_delay,
-                        log_requests=not args.quiet)
+    models = None
+    if args.models is not None:
+        models = [name.strip() for name in args.models.split(",") if name.strip()]
+        if not models:
+            print("agcloud-magic serve: --models needs at least one name", file=sys.stderr)
+            return 2
+    try:
+        srv = StandinServer(args.api_key, args.host, args.port, args.token_delay,
+                            log_requests=not args.quiet, models=models,
+                            store_path=args.store_path)
+    except OSError as exc:  # an unreadable --store-path
+        print(f"agcloud-magic serve: cannot read {args.store_path}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
     try:
         srv.start()
     except OSError as exc:

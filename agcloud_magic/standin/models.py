@@ -1,4 +1,4 @@
-"""Deterministic offline models: ``echo`` (the default for any name), ``lorem-N``, scripted turns.
+"""Deterministic offline models: ``echo`` (any listed name), ``lorem-N``, scripted turns.
 
 A model produces a :class:`Plan`, the list of output items of one response with their stream
 deltas already cut; :mod:`.events` turns a plan into a Response and its events.
@@ -20,6 +20,7 @@ from .inputs import (
     trailing_tool_outputs,
 )
 from .lorem import lorem_count, lorem_pieces
+from .toolcall import build_arguments, matching_tools
 
 __all__ = ["CallOut", "MessageOut", "Plan", "ReasoningOut", "model_plan", "script_plan"]
 
@@ -62,37 +63,8 @@ class Plan:
     replay: Any = None  # a replay.Recording when the turn replays a fixture
 
 
-def _example_value(schema: Any) -> Any:
-    """A placeholder value that satisfies a simple JSON schema."""
-    if not isinstance(schema, dict):
-        return "example"
-    if "default" in schema:
-        return schema["default"]
-    if "const" in schema:
-        return schema["const"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    for key in ("anyOf", "oneOf"):
-        if schema.get(key):
-            return _example_value(schema[key][0])
-    kind = schema.get("type", "string")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object":
-        return example_arguments(schema)
-    return {"string": "example", "integer": 0, "number": 0, "boolean": False,
-            "array": [], "null": None}.get(kind, "example")
-
-
-def example_arguments(schema: Any) -> dict[str, Any]:
-    """Arguments for a forced call: every required property, from its default or a placeholder."""
-    if not isinstance(schema, dict):
-        return {}
-    props = schema.get("properties") or {}
-    return {name: _example_value(props.get(name)) for name in schema.get("required") or []}
-
-
-def _forced_calls(body: dict[str, Any]) -> list[CallOut]:
+def _tool_calls(body: dict[str, Any]) -> list[CallOut]:
+    """The calls the echo model makes, by the rule of :mod:`.toolcall`."""
     tools = [t for t in body.get("tools") or [] if t.get("type") == "function"]
     choice = body.get("tool_choice") or "auto"
     if not tools or choice == "none":
@@ -108,18 +80,24 @@ def _forced_calls(body: dict[str, Any]) -> list[CallOut]:
             must_call = choice.get("mode") == "required"
         else:
             return []  # a hosted tool was forced: the stand-in cannot run those
+    offered = [t for t in tools if t["name"] in allowed]
+    said = last_user_text(body["input"]) or ""
     calls = []
-    for line in (last_user_text(body["input"]) or "").splitlines():
+    for line in said.splitlines():
         match = _CALL_LINE.match(line)
         if match and match["name"] in allowed:
             arguments = match["args"].strip() or "{}"
             calls.append(CallOut(match["name"], split_pieces(arguments, kind="args")))
+    if not calls:
+        # Asked in plain words: a real model would call the tool, so the echo model does too.
+        wanted = matching_tools(offered, said)
+        if not wanted and must_call and offered:
+            wanted = offered[:1]
+        for tool in wanted:
+            arguments = json.dumps(build_arguments(tool.get("parameters"), said))
+            calls.append(CallOut(tool["name"], split_pieces(arguments, kind="args")))
     if calls and body.get("parallel_tool_calls") is False:
         calls = calls[:1]
-    if not calls and must_call and allowed:
-        tool = next(t for t in tools if t["name"] == allowed[0])
-        arguments = json.dumps(example_arguments(tool.get("parameters")))
-        calls.append(CallOut(tool["name"], split_pieces(arguments, kind="args")))
     return calls
 
 
@@ -128,7 +106,8 @@ def _cut(text: str) -> str:
 
 
 def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) -> Plan:
-    """The echo model: restate the input, report what arrived, call tools on ``call f({...})``."""
+    """The echo model: answer tool results, call tools the user asks for (see :mod:`.toolcall`),
+    else restate the input and report what arrived."""
     banner = BANNER.format(turn=turn)
     outputs = trailing_tool_outputs(body["input"])
     if outputs:
@@ -138,7 +117,7 @@ def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) ->
             for o in outputs
         ]
         return Plan([MessageOut(split_pieces(banner + "\n\n" + "\n\n".join(lines)))])
-    calls = _forced_calls(body)
+    calls = _tool_calls(body)
     if calls:
         return Plan(list(calls))
     role, said = last_said(body["input"])
@@ -151,7 +130,8 @@ def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) ->
 
 
 def model_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) -> Plan:
-    """Pick the model by name; any unknown name is answered by echo (so ``gpt-4o-mini`` works)."""
+    """Pick the model by name: ``lorem``/``lorem-N``, else echo (the name was checked against
+    the server's list already, see :mod:`.catalog`)."""
     n = lorem_count(body["model"])
     if n is not None:
         return Plan([MessageOut(lorem_pieces(n))])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
 import selectors
 import socket
 import sys
@@ -12,10 +13,12 @@ from collections.abc import Iterable
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from .catalog import Catalog
 from .faults import Fault, FaultInjection
 from .handler import StandinHandler
 from .records import RecordedRequest, StoredResponse, StreamRecord
 from .scripts import normalise_turn
+from .store import MAX_STORED, ResponseStore, check_max_stored
 
 __all__ = ["StandinServer", "serve"]
 
@@ -105,6 +108,16 @@ class StandinServer(FaultInjection):
     ``cut_after``, ``error_mid_stream``, ``fail_in_stream``, ``ignore_stream``) met by a
     ``stream:false`` request is answered with a 500 ``standin_fault_mismatch`` so that a
     wrongly written test shows up.
+
+    ``models`` replaces :data:`~.catalog.DEFAULT_MODELS`, the names served: ``lorem`` covers
+    ``lorem-N``, every other name is the echo model, and any name not listed is answered with
+    the API's 404 ``model_not_found``.
+
+    Stored responses (``previous_response_id``, ``GET /v1/responses/{id}``) are kept in memory,
+    at most ``max_stored`` (the oldest forgotten first).  With ``store_path`` they are also kept
+    in that JSON-lines file (see :mod:`.store`) and loaded from it when the server is made, so
+    a new server on the same file continues the conversations of the one before.  The file
+    never holds a header or key; deleting it is the caller's business.
     """
 
     def __init__(
@@ -115,7 +128,16 @@ class StandinServer(FaultInjection):
         token_delay: float = 0.0,
         *,
         log_requests: bool = False,
+        models: Iterable[str] | None = None,
+        store_path: str | os.PathLike[str] | None = None,
+        max_stored: int = MAX_STORED,
     ) -> None:
+        #: The models served (``GET /v1/models``); any other name is the API's 404.
+        self.catalog = Catalog(models)
+        self.max_stored = check_max_stored(max_stored)
+        #: The JSON-lines file stored responses are kept in (None: memory only).
+        self.store_path = None if store_path is None else os.fspath(store_path)
+        self._store = None if store_path is None else ResponseStore(store_path, max_stored)
         self.api_key = api_key
         self.host = host
         self._port = port
@@ -127,8 +149,9 @@ class StandinServer(FaultInjection):
         self.requests: list[RecordedRequest] = []
         #: Every SSE stream, in the order they started: how far each got, how it ended.
         self.streams: list[StreamRecord] = []
-        #: Stored responses by id (for previous_response_id).
-        self.stored: dict[str, StoredResponse] = {}
+        #: Stored responses by id (for previous_response_id), oldest first, at most
+        #: ``max_stored``; loaded from ``store_path`` when given.
+        self.stored: dict[str, StoredResponse] = self._store.load() if self._store else {}
         self._lock = threading.Lock()
         self._life_lock = threading.Lock()
         self._faults: collections.deque[Fault] = collections.deque()
@@ -240,10 +263,17 @@ class StandinServer(FaultInjection):
     def _remember(self, record: StoredResponse) -> None:
         with self._lock:
             self.stored[record.id] = record
+            while len(self.stored) > self.max_stored:
+                self.stored.pop(next(iter(self.stored)))  # the oldest goes first
+            if self._store is not None:
+                self._store.put(record, self.stored)
 
     def _forget(self, response_id: str) -> StoredResponse | None:
         with self._lock:
-            return self.stored.pop(response_id, None)
+            record = self.stored.pop(response_id, None)
+            if record is not None and self._store is not None:
+                self._store.delete(response_id, self.stored)
+            return record
 
     def _sleep(self, seconds: float) -> None:
         self._stopping.wait(seconds)
@@ -252,6 +282,13 @@ class StandinServer(FaultInjection):
 def serve(
     api_key: str | None = None, host: str = "127.0.0.1", port: int = 0,
     token_delay: float = 0.0, *, log_requests: bool = False,
+    models: Iterable[str] | None = None, store_path: str | os.PathLike[str] | None = None,
+    max_stored: int = MAX_STORED,
 ) -> StandinServer:
-    """Start a stand-in now and return it; use ``with serve() as srv:`` to stop it on exit."""
-    return StandinServer(api_key, host, port, token_delay, log_requests=log_requests).start()
+    """Start a stand-in now and return it; use ``with serve() as srv:`` to stop it on exit.
+
+    ``models``, ``store_path`` and ``max_stored``: see :class:`StandinServer`."""
+    return StandinServer(
+        api_key, host, port, token_delay, log_requests=log_requests, models=models,
+        store_path=store_path, max_stored=max_stored,
+    ).start()
