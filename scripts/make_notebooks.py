@@ -189,8 +189,10 @@ def tools():
             "`--tools`; arguments are validated against a schema built from the signature, and "
             "nothing the model writes is ever run as code.\n\n"
             + OFFLINE_NOTE
-            + "\n\nOffline, the stand-in calls a tool for each `call NAME({...})` line in the "
-            "prompt; a real model decides by itself and ignores those lines' syntax."
+            + "\n\nOffline, the stand-in calls a tool you offered when the prompt names it or "
+            "shares two words with its name and description, reading the arguments from the "
+            "prompt (`species Gentoo`), or once for each `call NAME({...})` line; a real model "
+            "decides by itself and ignores those lines' syntax."
         ),
         code(SETUP),
         code(
@@ -209,6 +211,11 @@ def tools():
         ),
         md("The schema the model receives, from the signature and the docstring:"),
         code("from agcloud_magic.tools import function_tool\n\nfunction_tool(species_stats)"),
+        md("## Asked in plain words\nThe function runs in this kernel; its result is shown."),
+        code(
+            "%%respond --tools species_stats\n"
+            "What are the penguin stats for species Gentoo?"
+        ),
         md(
             "## A tool loop over the DataFrame\nEach call is shown as it happens; the results "
             "go back to the model until it answers in text."
