@@ -196,7 +196,7 @@ class RespondMagics(Magics):
                 "thread": self.session.conversation.current,
             }
             model = result.model or ask.fields.get("model") or self.settings().model
-            footer = format_footer(model, result.usage, result.elapsed or 0.0)
+            footer = format_footer(model, result.usage, result.elapsed)
             # The renderer has only seen deltas; an answer that came whole (--no-stream, a
             # gateway that answers JSON to a stream request) reaches it through ``text``.
             text = None if partial else result.text
