@@ -11,9 +11,12 @@ import re
 import threading
 import time
 
+import pytest
+from IPython.core.error import UsageError
+
 from agcloud_magic.ipython.extension import get_magics
 
-from .magic_support import run_cell
+from .magic_support import posts, run_cell
 
 # -- 1. an interrupted answer's footer gives the real elapsed time ---------------------------
 
@@ -52,3 +55,110 @@ def test_interrupted_footer_gives_the_real_elapsed_time(ip, srv):
     assert ip.user_ns["r"].elapsed is not None
     assert abs(ip.user_ns["r"].elapsed - seconds) < 0.11
     assert get_magics(ip).session.conversation.thread().head is None
+
+
+# -- 2. an option typo is worded the same by both magics, with the closest option -----------
+
+TYPO = "Unknown option --temprature; did you mean --temperature? (%respond --help lists them)"
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "%%respond --temprature 0.5\nhi",
+        "%respond --temprature 0.5 hi",
+        "%%respond --temprature=0.5\nhi",
+        "%respond --temprature=0.5 hi",
+        "%%respond --model echo --temprature 0.5\nhi",
+    ],
+)
+def test_option_typo_is_one_wording_with_a_suggestion(ip, srv, cell):
+    run = run_cell(ip, cell)
+    assert isinstance(run.error, UsageError)
+    assert str(run.error) == TYPO
+    assert posts(srv) == []
+
+
+@pytest.mark.parametrize("cell", ["%%respond --xyzzy\nhi", "%respond --xyzzy hi"])
+def test_unknown_option_without_a_close_one_names_the_help(ip, srv, cell):
+    run = run_cell(ip, cell)
+    assert str(run.error) == "Unknown option --xyzzy (%respond --help lists them)"
+
+
+def test_text_on_the_cell_magic_line_is_refused_in_one_line(ip, srv):
+    run = run_cell(ip, "%%respond hello there\nhi")
+    assert isinstance(run.error, UsageError)
+    assert "hello there" in str(run.error) and "cell" in str(run.error)
+    assert posts(srv) == []
+
+
+@pytest.mark.parametrize("cell", ["%respond --help", "%%respond --help\nhi", "%respond -h"])
+def test_help_option_lists_the_options_and_sends_nothing(ip, srv, cell):
+    run = run_cell(ip, cell)
+    assert run.error is None, run.error
+    assert "--temperature" in run.stdout and "--tools" in run.stdout
+    assert posts(srv) == []
+
+
+def test_abbreviated_option_is_read_alike_by_both_magics(ip, srv):
+    # argparse (the cell magic) accepts a unique prefix; the line magic must agree.
+    run_cell(ip, "%%respond --temp 0.5\nhi")
+    run_cell(ip, "%respond --temp 0.5 hi")
+    assert [body["temperature"] for body in posts(srv)] == [0.5, 0.5]
+    ambiguous = [run_cell(ip, "%%respond --t 0.5\nhi"), run_cell(ip, "%respond --t 0.5 hi")]
+    assert str(ambiguous[0].error) == str(ambiguous[1].error)
+    assert "--temperature" in str(ambiguous[0].error)
+
+
+def test_agcloud_subcommand_typo_suggests_the_command(ip, srv):
+    run = run_cell(ip, "%agcloud confg")
+    assert isinstance(run.error, UsageError)
+    assert str(run.error) == (
+        "Unknown %agcloud command confg; did you mean config? (%agcloud help lists them)"
+    )
+
+
+def test_agcloud_offline_word_typo_suggests_the_word(ip, srv):
+    run = run_cell(ip, "%agcloud offline delya=1")
+    assert isinstance(run.error, UsageError)
+    assert "did you mean delay=SECONDS?" in str(run.error)
+    assert "%agcloud help" in str(run.error)
+
+
+# -- 6. %agcloud help is made from the table that dispatches ---------------------------------
+
+
+def test_agcloud_help_lists_every_dispatchable_subcommand_and_word(ip, srv):
+    from agcloud_magic.ipython.control import COMMANDS, SETTABLE, SUBCOMMANDS
+
+    shown = run_cell(ip, "%agcloud help").stdout
+    # Every name the dispatcher accepts is on a line of the help ...
+    for name in COMMANDS:
+        assert re.search(rf"%agcloud (\S+ \| )*{name}\b", shown), name
+    # ... with every word its subcommand accepts after it, and every settable name.
+    for sub in SUBCOMMANDS:
+        for word in sub.words:
+            assert re.search(rf"%agcloud {sub.name}\b.*{re.escape(word)}", shown), word
+    for name in SETTABLE:
+        assert name in shown, name
+    # Those the issue found missing, by name (the table is not a tautology).
+    for text in ("%agcloud offline auto", "delay=SECONDS", "%agcloud logout", "%agcloud help",
+                 "%agcloud history [THREAD]", "%agcloud chat NAME"):
+        assert text in shown, text
+    # And nothing in the help that the dispatcher would refuse.
+    for name in re.findall(r"^%agcloud (\w+)", shown, flags=re.M):
+        assert name in COMMANDS, name
+
+
+def test_every_offline_word_in_the_table_is_accepted(ip, srv, monkeypatch):
+    from agcloud_magic.ipython.control import SUBCOMMANDS
+
+    monkeypatch.delenv("AGCLOUD_STANDIN_URL", raising=False)
+    offline = next(sub for sub in SUBCOMMANDS if sub.name == "offline")
+    assert set(offline.words) == {"auto", "delay=SECONDS", "stop"}
+    try:
+        for line in ("%agcloud offline delay=0", "%agcloud offline auto", "%agcloud offline stop"):
+            run = run_cell(ip, line)
+            assert run.error is None, (line, run.error)
+    finally:
+        run_cell(ip, "%agcloud offline stop")

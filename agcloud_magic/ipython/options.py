@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import shlex
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from IPython.core.magic_arguments import argument
@@ -114,10 +114,17 @@ def closest(word: str, known: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def unknown(what: str, word: str, known: Iterable[str], hint: str) -> ConfigError:
-    """One wording for every typo: ``Unknown WHAT WORD; did you mean X? HINT``."""
-    guess = closest(word, known)
-    suggestion = f"; did you mean {guess}?" if guess else ""
+def unknown(
+    what: str, word: str, known: Iterable[str] | Mapping[str, str], hint: str,
+    *, compare: str | None = None,
+) -> ConfigError:
+    """One wording for every typo: ``Unknown WHAT WORD; did you mean X? HINT``.
+
+    ``known`` may map what is compared to what is shown (``delay`` -> ``delay=SECONDS``);
+    ``compare`` is the part of ``word`` to compare (its name without ``=value``)."""
+    shown = dict(known) if isinstance(known, Mapping) else {k: k for k in known}
+    guess = closest(compare or word, shown)
+    suggestion = f"; did you mean {shown[guess]}?" if guess else ""
     return ConfigError(f"Unknown {what} {word}{suggestion} {hint}")
 
 
