@@ -162,3 +162,39 @@ def test_every_offline_word_in_the_table_is_accepted(ip, srv, monkeypatch):
             assert run.error is None, (line, run.error)
     finally:
         run_cell(ip, "%agcloud offline stop")
+
+
+# -- 3. a builtin named as a tool: say it is a builtin and how to offer it -------------------
+
+BUILTIN = "len is a Python builtin; wrap it in a def with type hints to offer it as a tool"
+
+
+@pytest.mark.parametrize("cell", ["%respond --tools len how long is 'abc'",
+                                  "%%respond --tools f,len\nhow long is 'abc'"])
+def test_a_builtin_tool_says_it_is_a_builtin_and_how_to_wrap_it(ip, srv, cell):
+    ip.user_ns["f"] = lambda: None
+    run = run_cell(ip, cell)
+    assert isinstance(run.error, UsageError)
+    assert BUILTIN in str(run.error)
+    assert "not defined" not in str(run.error)
+    assert posts(srv) == []
+
+
+def test_a_name_defined_nowhere_still_says_define_it(ip, srv):
+    run = run_cell(ip, "%respond --tools lenn hi")
+    assert "'lenn' is not defined in the notebook" in str(run.error)
+
+
+def test_the_panel_tools_field_says_the_same_of_a_builtin(ip, srv):
+    from agcloud_magic.panel import Panel
+
+    panel = Panel()
+    try:
+        panel.tools.value = "len"
+        panel.prompt.value = "hi"
+        panel.send.click()
+        assert panel.wait(5) is None
+        assert BUILTIN in panel.error.value
+    finally:
+        panel.close()
+    assert posts(srv) == []
