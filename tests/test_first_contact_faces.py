@@ -14,6 +14,7 @@ import time
 import pytest
 from IPython.core.error import UsageError
 
+from agcloud_magic.ipython.control import OFFLINE_KEY
 from agcloud_magic.ipython.extension import get_magics
 
 from .magic_support import posts, run_cell
@@ -198,3 +199,31 @@ def test_the_panel_tools_field_says_the_same_of_a_builtin(ip, srv):
     finally:
         panel.close()
     assert posts(srv) == []
+
+
+# -- 5. %agcloud login while offline says when the key will be used --------------------------
+
+
+def test_login_while_offline_says_the_key_waits_for_offline_stop(ip, srv, monkeypatch):
+    typed = "sk-test-typed-while-offline-abcd"
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": typed)
+    monkeypatch.setenv("AGCLOUD_STANDIN_URL", srv.base_url)  # share srv: start no server
+    magics = get_magics(ip)
+    try:
+        run_cell(ip, "%agcloud offline")
+        login = run_cell(ip, "%agcloud login")
+        in_force = magics.settings().api_key
+    finally:
+        run_cell(ip, "%agcloud offline stop")
+    assert "sk-…abcd" in login.stdout and typed not in login.everything
+    assert "offline mode is on" in login.stdout
+    assert "%agcloud offline stop" in login.stdout
+    # It is true: offline, the stand-in's key is the one in force; after stop, the typed one.
+    assert in_force == OFFLINE_KEY
+    assert magics.settings().api_key == typed
+
+
+def test_login_online_says_nothing_of_offline_mode(ip, srv, monkeypatch):
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "sk-test-typed-online-wxyz")
+    login = run_cell(ip, "%agcloud login")
+    assert "sk-…wxyz" in login.stdout and "offline" not in login.stdout

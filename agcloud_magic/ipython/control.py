@@ -179,6 +179,14 @@ def _login(magics: Any, _rest: list[str]) -> None:
         print("No key entered; nothing changed.")
         return
     magics.login_key = key
+    if magics.offline_key:
+        # Offline, the stand-in's key wins (Session.settings): "Key set" alone would let a
+        # user think the next answer comes from the real server.
+        print(
+            f"Key set for this kernel: {mask_key(key)}; offline mode is on, so it will be used "
+            "after %agcloud offline stop."
+        )
+        return
     print(f"Key set for this kernel: {mask_key(key)}")
 
 
