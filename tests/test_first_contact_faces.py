@@ -227,3 +227,86 @@ def test_login_online_says_nothing_of_offline_mode(ip, srv, monkeypatch):
     monkeypatch.setattr("getpass.getpass", lambda prompt="": "sk-test-typed-online-wxyz")
     login = run_cell(ip, "%agcloud login")
     assert "sk-…wxyz" in login.stdout and "offline" not in login.stdout
+
+
+# -- 7. long response ids are shortened in %agcloud history; --continue takes either ---------
+
+
+def _long_id(tag: str) -> str:
+    # LiteLLM-style: a base64-ish blob of 450 characters.
+    return "resp_" + (tag * 500)[:445 - 6] + tag[-1] * 6
+
+
+def _record_long_turns(ip) -> list[str]:
+    from agcloud_magic.engine.conversation import Turn
+
+    thread = get_magics(ip).session.conversation.thread()
+    ids = [_long_id("bGl0ZWxsbTox"), _long_id("bGl0ZWxsbToy")]
+    parent = None
+    for number, response_id in enumerate(ids, 1):
+        thread.record(Turn(response_id, parent, model="echo", prompt=f"question {number}"))
+        parent = response_id
+    return ids
+
+
+def test_history_shortens_a_450_character_id(ip, srv):
+    ids = _record_long_turns(ip)
+    assert all(len(i) == 450 for i in ids)
+    shown = run_cell(ip, "%agcloud history").stdout
+    for response_id in ids:
+        assert response_id not in shown
+        assert f"{response_id[:12]}…{response_id[-6:]}" in shown
+    assert max(len(line) for line in shown.splitlines()) < 160
+    chats = run_cell(ip, "%agcloud chats").stdout
+    assert ids[1] not in chats and f"{ids[1][:12]}…{ids[1][-6:]}" in chats
+
+
+def test_history_keeps_an_ordinary_id_whole(ip, srv):
+    run_cell(ip, "%%respond\nfirst")
+    head = get_magics(ip).session.conversation.thread().head
+    assert head in run_cell(ip, "%agcloud history").stdout
+
+
+def test_continue_takes_the_full_id_or_the_shortened_form(ip, srv):
+    ids = _record_long_turns(ip)
+    shortened = f"{ids[0][:12]}…{ids[0][-6:]}"
+    for given in (ids[0], shortened, shortened.replace("…", "...")):
+        run = run_cell(ip, f"%respond --dry-run --continue {given} go on")
+        assert run.error is None, run.error
+        assert f'"previous_response_id": "{ids[0]}"' in run.stdout
+    assert posts(srv) == []
+
+
+def _twin(response_id: str) -> str:
+    """An id with the same head and last 6 characters as ``response_id`` (a gateway's ids
+    can end alike: base64 padding, a model id encoded last)."""
+    return response_id[:-20] + "Q" + response_id[-19:]
+
+
+def test_history_tells_apart_ids_alike_at_both_ends(ip, srv):
+    from agcloud_magic.engine.conversation import Turn
+
+    ids = _record_long_turns(ip)
+    thread = get_magics(ip).session.conversation.thread()
+    thread.record(Turn(_twin(ids[0]), ids[1], model="echo", prompt="question 3"))
+    lines = run_cell(ip, "%agcloud history").stdout.splitlines()[1:]
+    shown = [line.split()[1] for line in lines]
+    assert len(set(shown)) == 3, shown
+    assert all(len(s) < 100 for s in shown)
+    # Each one shown is accepted by --continue and means that turn.
+    for form, response_id in zip(shown, [*ids, _twin(ids[0])], strict=True):
+        run = run_cell(ip, f"%respond --dry-run --continue {form} go on")
+        assert f'"previous_response_id": "{response_id}"' in run.stdout, form
+
+
+def test_continue_with_an_ambiguous_or_unknown_shortened_id_is_one_line(ip, srv):
+    from agcloud_magic.engine.conversation import Turn
+
+    ids = _record_long_turns(ip)
+    thread = get_magics(ip).session.conversation.thread()
+    thread.record(Turn(_twin(ids[0]), ids[1], model="echo", prompt="question 3"))
+    ambiguous = run_cell(ip, f"%respond --dry-run --continue {ids[0][:12]}…{ids[0][-6:]} go on")
+    assert isinstance(ambiguous.error, UsageError) and "2 turns" in str(ambiguous.error)
+    unknown = run_cell(ip, "%respond --dry-run --continue resp_nothing…atall go on")
+    assert isinstance(unknown.error, UsageError) and "full id" in str(unknown.error)
+    assert posts(srv) == []

@@ -269,11 +269,16 @@ def _history(magics: Any, rest: list[str]) -> None:
     if not path:
         print(f"Thread {thread.name!r} has no turns yet.")
         return
+    from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
+
+    known = known_response_ids(magics.session.conversation)
     print(f"Thread {thread.name!r}: {len(path)} turn(s), root to head")
     for number, turn in enumerate(path, 1):
         cell = (turn.cell_id or "-")[:12]
+        # A gateway's 400-character id would bury the line; --continue takes the short form.
+        shown = short_response_id(turn.response_id, known)
         print(
-            f"{number:>3}. {turn.response_id}  cell {cell:<12}  {turn.model or '?'}  "
+            f"{number:>3}. {shown}  cell {cell:<12}  {turn.model or '?'}  "
             f"{turn.input_tokens} in / {turn.output_tokens} out  {one_line(turn.prompt, 60)}"
         )
 
@@ -285,10 +290,14 @@ def _new(magics: Any, _rest: list[str]) -> None:
 
 
 def _chats(magics: Any, _rest: list[str]) -> None:
+    from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
+
     conversation = magics.session.conversation
+    known = known_response_ids(conversation)
     for name, thread in conversation.threads.items():
         mark = "*" if name == conversation.current else " "
-        print(f"{mark} {name}: {len(thread.path())} turn(s) on the path, head {thread.head or '-'}")
+        head = short_response_id(thread.head, known) if thread.head else "-"
+        print(f"{mark} {name}: {len(thread.path())} turn(s) on the path, head {head}")
 
 
 def _chat(magics: Any, rest: list[str]) -> None:
