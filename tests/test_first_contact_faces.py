@@ -7,9 +7,13 @@ stand-in over loopback, the CLI as a subprocess.
 from __future__ import annotations
 
 import _thread
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
@@ -310,3 +314,35 @@ def test_continue_with_an_ambiguous_or_unknown_shortened_id_is_one_line(ip, srv)
     unknown = run_cell(ip, "%respond --dry-run --continue resp_nothing…atall go on")
     assert isinstance(unknown.error, UsageError) and "full id" in str(unknown.error)
     assert posts(srv) == []
+
+
+# -- 8. agcloud-magic --version, and a LICENSE matching pyproject ----------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _pyproject(pattern: str) -> str:
+    """One value of pyproject.toml's [project] table (a regex: tomllib is 3.11+)."""
+    text = (ROOT / "pyproject.toml").read_text("utf-8")
+    return re.search(pattern, text, flags=re.M).group(1)
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_cli_version_prints_the_package_version(flag):
+    import agcloud_magic
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "agcloud_magic.cli", flag],
+        capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"agcloud-magic {agcloud_magic.__version__}"
+    assert agcloud_magic.__version__ == _pyproject(r'^version = "([^"]+)"')
+
+
+def test_license_file_names_the_license_pyproject_declares():
+    declared = _pyproject(r'^license = \{ text = "([^"]+)" \}')
+    lines = (ROOT / "LICENSE").read_text("utf-8").splitlines()
+    assert lines[0].strip() == f"{declared} License"
+    assert any("agcloud-magic developers" in line and "2026" in line for line in lines)
