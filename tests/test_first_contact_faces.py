@@ -346,3 +346,10 @@ def test_license_file_names_the_license_pyproject_declares():
     lines = (ROOT / "LICENSE").read_text("utf-8").splitlines()
     assert lines[0].strip() == f"{declared} License"
     assert any("agcloud-magic developers" in line and "2026" in line for line in lines)
+
+
+def test_agcloud_ignores_a_trailing_comment(ip, srv):
+    # The README writes "%agcloud offline      # or: no key at all ..."; IPython passes the
+    # comment to the magic.
+    run = run_cell(ip, "%agcloud history   # the current thread")
+    assert run.error is None and "'main'" in run.stdout and "'#'" not in run.stdout

@@ -66,6 +66,9 @@ def run_control(magics: Any, line: str) -> Any:
     from agcloud_magic.ipython.options import unknown
 
     words = line.split()
+    # IPython hands a line magic its comment too: "%agcloud offline  # no key" must not
+    # read "#" as a word (no subcommand takes a word starting with "#").
+    words = words[: next((i for i, w in enumerate(words) if w.startswith("#")), len(words))]
     command, rest = (words[0].lower(), words[1:]) if words else ("help", [])
     handler = COMMANDS.get(command)
     if handler is None:
