@@ -353,3 +353,11 @@ def test_agcloud_ignores_a_trailing_comment(ip, srv):
     # comment to the magic.
     run = run_cell(ip, "%agcloud history   # the current thread")
     assert run.error is None and "'main'" in run.stdout and "'#'" not in run.stdout
+
+
+def test_agcloud_config_typo_suggests_the_setting(ip, srv):
+    run = run_cell(ip, "%agcloud config temprature=0.5")
+    assert str(run.error) == (
+        "Unknown setting temprature; did you mean temperature? (%agcloud help lists them)"
+    )
+    assert get_magics(ip).temperature is None

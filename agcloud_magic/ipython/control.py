@@ -139,7 +139,11 @@ def _set(magics: Any, pair: str) -> None:
     name = name.strip().replace("-", "_")
     if name in ("api_key", "key"):
         raise ConfigError("Never put the key on a line (it stays in history): use %agcloud login.")
-    if not sep or name not in SETTABLE:
+    if sep and name not in SETTABLE:
+        from agcloud_magic.ipython.options import unknown
+
+        raise unknown("setting", name, SETTABLE, HELP_HINT)
+    if not sep:
         raise ConfigError(f"Cannot set {pair!r}: use key=value with one of {', '.join(SETTABLE)}.")
     trait = magics.traits()[name]
     value: Any = raw.strip().strip("'\"")
