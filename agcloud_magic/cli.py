@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from agcloud_magic._version import __version__
+
 __all__ = ["build_parser", "main"]
 
 
@@ -24,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agcloud-magic",
         description="AGCloud's Responses API in Jupyter: command-line helpers.",
+    )
+    parser.add_argument(
+        "-V", "--version", action="version", version=f"%(prog)s {__version__}",
+        help="print the version and exit",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = commands.add_parser(

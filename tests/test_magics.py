@@ -68,7 +68,7 @@ def test_every_option_lands_in_the_request_body(ip, srv):
         ("%%respond --max-rounds 0\nhi", "max_tool_rounds"),
         ("%%respond --budget 10\nhi", "at least 500"),
         ("%%respond --reasoning low,chatty\nhi", "summary"),
-        ("%%respond --bogus\nhi", "unrecognized"),
+        ("%%respond --bogus\nhi", "Unknown option --bogus"),
         ("%%respond\nTell me about {nope}", "{nope}"),
         ("%respond --bogus hi", "--bogus"),
         ("%%respond --max-output-tokens 3\nhi", "16"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Generator
 from typing import Any, Protocol
 
@@ -203,6 +204,9 @@ def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
         finally:
             inbox.close()
 
+    # The client times a finished read itself; an interrupted one never returns, so its
+    # partial result is timed here, from the same moment (the footer's "N s").
+    started = time.monotonic()
     done = get_runner().in_worker(read)
     shown: list[str] = []
     try:
@@ -221,12 +225,13 @@ def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
             if due is not None and due <= 0:
                 renderer.flush()
     except KeyboardInterrupt:
+        elapsed = time.monotonic() - started  # until the Ctrl-C, not the cancel's wait
         cancel.cancel()
         done.wait(0.5)
         raise RequestInterrupted(
             "Interrupted: the request was cancelled; the partial answer is kept and the "
             "conversation is unchanged.",
-            partial=Result(text="".join(shown), status="interrupted"),
+            partial=Result(text="".join(shown), status="interrupted", elapsed=elapsed),
         ) from None
     done.wait()
     if "error" in outcome:

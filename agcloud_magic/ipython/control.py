@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from traitlets import TraitError
@@ -11,23 +13,36 @@ from traitlets import TraitError
 from agcloud_magic.errors import ConfigError, one_line
 from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, mask_key
 
-__all__ = ["COMMANDS", "HELP", "OFFLINE_KEY", "SETTABLE", "STANDIN_URL_ENV", "run_control"]
+__all__ = [
+    "COMMANDS",
+    "HELP",
+    "OFFLINE_KEY",
+    "SETTABLE",
+    "STANDIN_URL_ENV",
+    "SUBCOMMANDS",
+    "Subcommand",
+    "help_text",
+    "run_control",
+]
 
 OFFLINE_KEY = "sk-test-offline-standin"
+HELP_HINT = "(%agcloud help lists them)"
 
-HELP = """\
-%agcloud config                 show the settings in force (the key masked)
-%agcloud config key=value ...   set model, base_url, instructions, temperature, top_p,
-                                max_output_tokens, stream, format, timeout, max_retries,
-                                summary_budget, max_tool_rounds, allow_insecure_http (none = unset)
-%agcloud login                  type the API key (kept in memory only); %agcloud logout forgets it
-%agcloud offline [stop]         start the local stand-in server and use it (no real model)
-%agcloud history                the current thread's turns, root to head
-%agcloud new | reset            start afresh in the current thread
-%agcloud chats                  list threads; %agcloud chat NAME switches to NAME
-%agcloud usage                  tokens per thread and for the kernel
-%agcloud panel                  open the chat panel
-%agcloud last                   show the last result again"""
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``%agcloud`` subcommand: what dispatches it and what ``%agcloud help`` says of it.
+
+    The help is made from this table, and so is the dispatch (:data:`COMMANDS`), so neither
+    can list what the other lacks.  ``forms`` are ``(words after the name, what it does)``;
+    ``words`` the fixed words the subcommand accepts after its name (a ``NAME=`` word takes a
+    value), which its handler checks against, so a typo there gets the closest one too."""
+
+    name: str
+    run: Callable[[Any, list[str]], Any]
+    forms: tuple[tuple[str, str], ...]
+    aliases: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
 
 SETTABLE = (
     "model",
@@ -48,16 +63,37 @@ SETTABLE = (
 
 def run_control(magics: Any, line: str) -> Any:
     """Dispatch one ``%agcloud`` line."""
+    from agcloud_magic.ipython.options import unknown
+
     words = line.split()
+    # IPython hands a line magic its comment too: "%agcloud offline  # no key" must not
+    # read "#" as a word (no subcommand takes a word starting with "#").
+    words = words[: next((i for i, w in enumerate(words) if w.startswith("#")), len(words))]
     command, rest = (words[0].lower(), words[1:]) if words else ("help", [])
     handler = COMMANDS.get(command)
     if handler is None:
-        raise ConfigError(f"Unknown %agcloud command {command!r}: try %agcloud help.")
+        raise unknown("%agcloud command", command, list(COMMANDS), HELP_HINT)
     return handler(magics, rest)
 
 
+def help_text(subcommands: tuple[Subcommand, ...] | None = None) -> str:
+    """``%agcloud help``: one line per form of each subcommand, from :data:`SUBCOMMANDS`."""
+    rows = []
+    for sub in subcommands or SUBCOMMANDS:
+        names = " | ".join((sub.name, *sub.aliases))
+        for words, what in sub.forms:
+            rows.append((f"%agcloud {names} {words}".rstrip(), what))
+    width = max(len(usage) for usage, _ in rows) + 2
+    lines = []
+    for usage, what in rows:
+        wrapped = textwrap.wrap(what, width=max(40, 99 - width)) or [""]
+        lines.append(f"{usage:<{width}}{wrapped[0]}".rstrip())
+        lines += [" " * width + more for more in wrapped[1:]]
+    return "\n".join(lines)
+
+
 def _help(_magics: Any, _rest: list[str]) -> None:
-    print(HELP)
+    print(help_text())
 
 
 def _source(magics: Any, trait: str, env: str | None = None) -> str:
@@ -103,7 +139,11 @@ def _set(magics: Any, pair: str) -> None:
     name = name.strip().replace("-", "_")
     if name in ("api_key", "key"):
         raise ConfigError("Never put the key on a line (it stays in history): use %agcloud login.")
-    if not sep or name not in SETTABLE:
+    if sep and name not in SETTABLE:
+        from agcloud_magic.ipython.options import unknown
+
+        raise unknown("setting", name, SETTABLE, HELP_HINT)
+    if not sep:
         raise ConfigError(f"Cannot set {pair!r}: use key=value with one of {', '.join(SETTABLE)}.")
     trait = magics.traits()[name]
     value: Any = raw.strip().strip("'\"")
@@ -146,6 +186,14 @@ def _login(magics: Any, _rest: list[str]) -> None:
         print("No key entered; nothing changed.")
         return
     magics.login_key = key
+    if magics.offline_key:
+        # Offline, the stand-in's key wins (Session.settings): "Key set" alone would let a
+        # user think the next answer comes from the real server.
+        print(
+            f"Key set for this kernel: {mask_key(key)}; offline mode is on, so it will be used "
+            "after %agcloud offline stop."
+        )
+        return
     print(f"Key set for this kernel: {mask_key(key)}")
 
 
@@ -159,6 +207,8 @@ STANDIN_URL_ENV = "AGCLOUD_STANDIN_URL"
 
 def _offline_options(rest: list[str]) -> tuple[bool, float | None]:
     """``auto`` and ``delay=SECONDS`` from the words after ``%agcloud offline``."""
+    from agcloud_magic.ipython.options import unknown
+
     auto, delay = False, None
     for word in rest:
         if word == "auto":
@@ -166,9 +216,8 @@ def _offline_options(rest: list[str]) -> tuple[bool, float | None]:
             continue
         name, sep, value = word.partition("=")
         if name != "delay" or not sep:
-            raise ConfigError(
-                f"%agcloud offline: unknown {word!r}; use auto, delay=SECONDS or stop."
-            )
+            accepted = {w.partition("=")[0]: w for w in _words_of("offline")}
+            raise unknown("%agcloud offline word", word, accepted, HELP_HINT, compare=name)
         try:
             delay = float(value)
         except ValueError:
@@ -225,11 +274,16 @@ def _history(magics: Any, rest: list[str]) -> None:
     if not path:
         print(f"Thread {thread.name!r} has no turns yet.")
         return
+    from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
+
+    known = known_response_ids(magics.session.conversation)
     print(f"Thread {thread.name!r}: {len(path)} turn(s), root to head")
     for number, turn in enumerate(path, 1):
         cell = (turn.cell_id or "-")[:12]
+        # A gateway's 400-character id would bury the line; --continue takes the short form.
+        shown = short_response_id(turn.response_id, known)
         print(
-            f"{number:>3}. {turn.response_id}  cell {cell:<12}  {turn.model or '?'}  "
+            f"{number:>3}. {shown}  cell {cell:<12}  {turn.model or '?'}  "
             f"{turn.input_tokens} in / {turn.output_tokens} out  {one_line(turn.prompt, 60)}"
         )
 
@@ -241,10 +295,14 @@ def _new(magics: Any, _rest: list[str]) -> None:
 
 
 def _chats(magics: Any, _rest: list[str]) -> None:
+    from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
+
     conversation = magics.session.conversation
+    known = known_response_ids(conversation)
     for name, thread in conversation.threads.items():
         mark = "*" if name == conversation.current else " "
-        print(f"{mark} {name}: {len(thread.path())} turn(s) on the path, head {thread.head or '-'}")
+        head = short_response_id(thread.head, known) if thread.head else "-"
+        print(f"{mark} {name}: {len(thread.path())} turn(s) on the path, head {head}")
 
 
 def _chat(magics: Any, rest: list[str]) -> None:
@@ -276,18 +334,52 @@ def _last(magics: Any, _rest: list[str]) -> Any:
     return magics.session.last
 
 
+_SETTINGS = ", ".join(SETTABLE)
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand("help", _help, (("", "this list"),)),
+    Subcommand(
+        "config",
+        _config,
+        (
+            ("", "show the settings in force (the key masked) and where each comes from"),
+            ("key=value ...", f"set {_SETTINGS} (none = unset)"),
+        ),
+    ),
+    Subcommand(
+        "login", _login, (("", "type the API key (getpass; kept in this kernel's memory only)"),)
+    ),
+    Subcommand("logout", _logout, (("", "forget the key typed with %agcloud login"),)),
+    Subcommand(
+        "offline",
+        _offline,
+        (
+            ("", "start the local stand-in server and use it (a deterministic echo model, "
+                 "not a real model)"),
+            ("auto", "the same, but only when no key is set (else say which server answers)"),
+            ("delay=SECONDS", "pace the stand-in's streaming: SECONDS per event (0 to 10)"),
+            ("stop", "stop the stand-in; back to the configured server"),
+        ),
+        words=("auto", "delay=SECONDS", "stop"),
+    ),
+    Subcommand("history", _history, (("[THREAD]", "a thread's turns, root to head"),)),
+    Subcommand(
+        "new", _new, (("", "start afresh in the current thread"),), aliases=("reset",)
+    ),
+    Subcommand("chats", _chats, (("", "list the threads (* marks the current one)"),)),
+    Subcommand("chat", _chat, (("NAME", "switch to the thread NAME (made on first use)"),)),
+    Subcommand("usage", _usage, (("", "tokens per thread and for the kernel"),)),
+    Subcommand("panel", _panel, (("", "open the chat panel"),)),
+    Subcommand("last", _last, (("", "show the last result again"),)),
+)
+
+#: name -> handler, every name and alias of :data:`SUBCOMMANDS` (the one dispatch table).
 COMMANDS: dict[str, Callable[[Any, list[str]], Any]] = {
-    "help": _help,
-    "config": _config,
-    "login": _login,
-    "logout": _logout,
-    "offline": _offline,
-    "history": _history,
-    "new": _new,
-    "reset": _new,
-    "chats": _chats,
-    "chat": _chat,
-    "usage": _usage,
-    "panel": _panel,
-    "last": _last,
+    name: sub.run for sub in SUBCOMMANDS for name in (sub.name, *sub.aliases)
 }
+
+HELP = help_text()
+
+
+def _words_of(name: str) -> tuple[str, ...]:
+    return next(sub.words for sub in SUBCOMMANDS if sub.name == name)

@@ -50,6 +50,24 @@ def protect_questions(lines: list[str]) -> list[str]:
     return out
 
 
+def _questions_after_load(ipython: Any) -> list[str]:
+    """The ``%respond ...?`` lines of the running cell after its ``%load_ext`` line.
+
+    IPython splits a cell (and turns a trailing ``?`` into its help) before running any of it,
+    so in the cell that loads the extension such a line is already ``pinfo`` of its last word
+    (``Object `value` not found.``): too late for :func:`protect_questions`.  The running
+    cell's text is on the display hook's current result (set before the cell runs)."""
+    info = getattr(getattr(ipython.displayhook, "exec_result", None), "info", None)
+    lines = (getattr(info, "raw_cell", None) or "").splitlines()
+    loads = [i for i, line in enumerate(lines) if "load_ext" in line and "agcloud_magic" in line]
+    if not loads:
+        return []
+    return [
+        line.strip() for line in lines[loads[0] + 1 :]
+        if line.strip().startswith("%respond ") and line.strip().endswith("?")
+    ]
+
+
 def load(ipython: Any) -> None:
     """Register the magics and the cell-id hook on ``ipython``; their session becomes the one
     the Python API and the panel share."""
@@ -64,6 +82,12 @@ def load(ipython: Any) -> None:
     ipython.input_transformers_cleanup.append(protect_questions)
     _register_accessor_when_pandas_loads(ipython)
     set_current_session(magics.session)
+    if _questions_after_load(ipython):
+        print(
+            "agcloud-magic: loaded, but IPython read the `%respond ...?` line of this cell as "
+            "its help (`?`) before the extension could see it: run the cell again, or load "
+            "the extension in a cell of its own."
+        )
 
 
 def unload(ipython: Any) -> None:

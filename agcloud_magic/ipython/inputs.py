@@ -6,13 +6,73 @@ images, files and tools.  A name that does not resolve is a :class:`ConfigError`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.errors import ConfigError
 from agcloud_magic.ipython.options import csv_list, request_fields
 
-__all__ = ["attachment_parts", "build_ask", "dataframe_parts"]
+__all__ = [
+    "attachment_parts",
+    "build_ask",
+    "dataframe_parts",
+    "expand_response_id",
+    "known_response_ids",
+    "short_response_id",
+]
+
+#: Ids longer than this are shown shortened (an OpenAI id, ``resp_`` + 48 hex, stays whole;
+#: gateways such as LiteLLM send 400+ characters).
+SHORTEN_OVER = 64
+_HEAD, _TAIL = 12, 6
+_ELLIPSES = ("…", "...")
+
+
+def _alike(head: str, tail: str, known: Iterable[str]) -> list[str]:
+    """The ids in ``known`` that the shortened form ``head…tail`` could stand for."""
+    return [
+        i for i in known
+        if i.startswith(head) and i.endswith(tail) and len(i) >= len(head) + len(tail)
+    ]
+
+
+def short_response_id(response_id: str, known: Iterable[str] = ()) -> str:
+    """``response_id`` as shown: whole when short, else its first 12 characters, ``…`` and
+    its last 6, the tail grown until no other id in ``known`` looks the same (so every form
+    shown is one :func:`expand_response_id` accepts)."""
+    if len(response_id) <= SHORTEN_OVER:
+        return response_id
+    others = [i for i in known if i != response_id]
+    head = response_id[:_HEAD]
+    for size in range(_TAIL, len(response_id) - _HEAD - 8):
+        tail = response_id[-size:]
+        if not _alike(head, tail, others):
+            return f"{head}…{tail}"
+    return response_id  # alike almost to the end: only the whole id tells them apart
+
+
+def expand_response_id(given: str, known: Iterable[str]) -> str:
+    """The id ``--continue`` means: ``given`` itself, or the one id in ``known`` (the turns
+    of this kernel) its shortened form ``head…tail`` (or ``head...tail``) stands for."""
+    for mark in _ELLIPSES:
+        head, sep, tail = given.partition(mark)
+        if sep and head and tail:
+            break
+    else:
+        return given
+    matches = _alike(head, tail, set(known))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ConfigError(
+            f"--continue {given}: {len(matches)} turns match that shortened id; give more of "
+            "it (see %agcloud history) or the full id."
+        )
+    raise ConfigError(
+        f"--continue {given}: no turn of this kernel matches that shortened id; give the full "
+        "id (after a kernel restart only the full id is known)."
+    )
 
 
 def dataframe_parts(magics: Any, args: Any) -> list[dict[str, Any]]:
@@ -83,8 +143,20 @@ def build_ask(magics: Any, args: Any, text: str) -> Ask:
         fields=fields,
         thread=args.chat,
         new=args.new,
-        continue_id=args.continue_id,
+        continue_id=_continue_id(magics, args.continue_id),
         cell_id=magics.cell_id,
         tools=tools,
         max_rounds=magics.max_tool_rounds if args.max_rounds is None else args.max_rounds,
     )
+
+
+def _continue_id(magics: Any, given: str | None) -> str | None:
+    """``--continue`` as given, or the full id a shortened one from the history stands for."""
+    if not given:
+        return given
+    return expand_response_id(given, known_response_ids(magics.session.conversation))
+
+
+def known_response_ids(conversation: Any) -> list[str]:
+    """Every response id the kernel's threads hold."""
+    return [i for thread in conversation.threads.values() for i in thread.turns]

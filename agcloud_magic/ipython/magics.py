@@ -24,7 +24,7 @@ from agcloud_magic.engine.rules import check
 from agcloud_magic.engine.session import Session
 from agcloud_magic.errors import AGCloudError, ConfigError, RequestInterrupted
 from agcloud_magic.http.settings import Settings
-from agcloud_magic.ipython.options import respond_arguments, split_line
+from agcloud_magic.ipython.options import option_names, respond_arguments, split_line
 
 __all__ = ["RespondMagics"]
 
@@ -148,22 +148,30 @@ class RespondMagics(Magics):
             raise UsageError(str(exc)) from None
 
     def _parse(self, line: str, cell: str | None) -> tuple[Any, str]:
+        """The options and the text.  Both magics check their options through ``split_line``
+        first, so a typo is worded alike (argparse alone would say ``unrecognized arguments``).
+        """
         parser = self.respond.parser
+        values, flags = option_names(parser)
         if cell is None:
-            flags = {o for a in parser._actions if a.nargs == 0 for o in a.option_strings}
-            values = {o for a in parser._actions if a.nargs != 0 for o in a.option_strings}
             line, cell = split_line(line, values, flags)
-        try:
-            # POSIX quoting, so --instructions 'Be brief.' arrives without its quotes.
-            argv = shlex.split(line, posix=True)
-        except ValueError as exc:
-            raise ConfigError(f"Cannot read the options ({exc}): check the quotes.") from None
+            return parser.parse_args(_argv(line)), cell
+        argv = _argv(line)  # a quoting mistake first: split_line would call it text
+        rest = split_line(line, values, flags)[1].strip()
+        if rest:
+            raise ConfigError(
+                f"%%respond takes only options on its first line; put {rest!r} in the cell "
+                "below it."
+            )
         return parser.parse_args(argv), cell
 
     def _respond(self, line: str, cell: str | None) -> None:
         from agcloud_magic.ipython.inputs import build_ask
 
         args, text = self._parse(line, cell)
+        if args.help:
+            print(self.respond.parser.format_help())
+            return
         ask = build_ask(self, args, text)
         if args.dry_run:
             self._show_dry_run(ask)
@@ -196,7 +204,7 @@ class RespondMagics(Magics):
                 "thread": self.session.conversation.current,
             }
             model = result.model or ask.fields.get("model") or self.settings().model
-            footer = format_footer(model, result.usage, result.elapsed or 0.0)
+            footer = format_footer(model, result.usage, result.elapsed)
             # The renderer has only seen deltas; an answer that came whole (--no-stream, a
             # gateway that answers JSON to a stream request) reaches it through ``text``.
             text = None if partial else result.text
@@ -244,6 +252,15 @@ class RespondMagics(Magics):
             return to_model_text(value, name=name, budget=self.summary_budget)
 
         return interpolate(text, self.shell.user_ns, render)
+
+
+def _argv(line: str) -> list[str]:
+    """The option words of a magic line, with POSIX quoting (so --instructions 'Be brief.'
+    arrives without its quotes)."""
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as exc:
+        raise ConfigError(f"Cannot read the options ({exc}): check the quotes.") from None
 
 
 def _drop_invalid_config(shell: Any) -> None:

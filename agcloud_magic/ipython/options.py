@@ -6,8 +6,9 @@ a one-line ``UsageError``.  Values are checked here, before anything is sent.
 
 from __future__ import annotations
 
+import difflib
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from IPython.core.magic_arguments import argument
@@ -18,18 +19,26 @@ from agcloud_magic.errors import ConfigError
 __all__ = [
     "EFFORTS",
     "FORMATS",
+    "HELP_HINT",
     "RESPOND_ARGUMENTS",
     "ROLES",
     "SUMMARIES",
+    "canonical_option",
+    "closest",
     "csv_list",
+    "option_names",
     "parse_reasoning",
     "request_fields",
     "respond_arguments",
     "split_line",
+    "unknown",
 ]
 
 
+HELP_HINT = "(%respond --help lists them)"
+
 RESPOND_ARGUMENTS = [
+    argument("-h", "--help", action="store_true", help="show these options; send nothing"),
     argument("-m", "--model", help="model id (request field `model`)"),
     argument(
         "--instructions",
@@ -99,11 +108,56 @@ def respond_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def closest(word: str, known: Iterable[str]) -> str | None:
+    """The one entry of ``known`` closest to the typo ``word`` (difflib), if any is close."""
+    matches = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def unknown(
+    what: str, word: str, known: Iterable[str] | Mapping[str, str], hint: str,
+    *, compare: str | None = None,
+) -> ConfigError:
+    """One wording for every typo: ``Unknown WHAT WORD; did you mean X? HINT``.
+
+    ``known`` may map what is compared to what is shown (``delay`` -> ``delay=SECONDS``);
+    ``compare`` is the part of ``word`` to compare (its name without ``=value``)."""
+    shown = dict(known) if isinstance(known, Mapping) else {k: k for k in known}
+    guess = closest(compare or word, shown)
+    suggestion = f"; did you mean {shown[guess]}?" if guess else ""
+    return ConfigError(f"Unknown {what} {word}{suggestion} {hint}")
+
+
+def option_names(parser: Any) -> tuple[set[str], set[str]]:
+    """``(options that take a value, flags)`` of an argparse parser."""
+    values = {o for a in parser._actions if a.nargs != 0 for o in a.option_strings}
+    flags = {o for a in parser._actions if a.nargs == 0 for o in a.option_strings}
+    return values, flags
+
+
+def canonical_option(name: str, known: Collection[str]) -> str:
+    """``name`` as declared: itself, or the one long option it abbreviates (argparse accepts a
+    unique prefix, so the line magic must too); otherwise one line naming the closest option.
+    """
+    if name in known:
+        return name
+    if name.startswith("--"):
+        longer = sorted(o for o in known if o.startswith(name))
+        if len(longer) == 1:
+            return longer[0]
+        if longer:
+            raise ConfigError(
+                f"Ambiguous option {name}: it could be {', '.join(longer)} {HELP_HINT}"
+            )
+    raise unknown("option", name, (o for o in known if o.startswith("--")), HELP_HINT)
+
+
 def split_line(line: str, value_options: set[str], flag_options: set[str]) -> tuple[str, str]:
     """Split a ``%respond`` line into its options and the free text after them.
 
-    The text keeps its spelling (quotes, apostrophes, braces); only leading options are parsed.
-    ``--`` ends the options explicitly.
+    The text keeps its spelling (quotes, apostrophes, braces); only leading options are parsed,
+    each checked here (:func:`canonical_option`), so ``%%respond``, which splits its line the
+    same way, words a typo alike.  ``--`` ends the options explicitly.
     """
     lexer = shlex.shlex(line, posix=True)
     lexer.whitespace_split = True
@@ -124,11 +178,8 @@ def split_line(line: str, value_options: set[str], flag_options: set[str]) -> tu
         elif token == "--":
             return line[:options_end], line[position:].strip()
         elif token.startswith("-") and len(token) > 1:
-            name = token.split("=", 1)[0]
-            if name in value_options and "=" not in token:
-                expect_value = True
-            elif name not in value_options and name not in flag_options:
-                raise ConfigError(f"Unknown option {name}: see %respond? for the options.")
+            name = canonical_option(token.split("=", 1)[0], value_options | flag_options)
+            expect_value = name in value_options and "=" not in token
         else:
             return line[:options_end], line[start:]
         options_end = position

@@ -5,6 +5,7 @@ Names are resolved in the notebook namespace with ``getattr`` only (never ``eval
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -91,6 +92,13 @@ def _add_name(registry: ToolRegistry, dotted: str, namespace: Mapping[str, Any])
         raise ConfigError(
             f"--tools: {dotted!r} is not a name; give function names or JSON specs, "
             "e.g. --tools f,g"
+        )
+    if parts[0] not in namespace and hasattr(builtins, parts[0]):
+        # The notebook can call len() without defining it, so "not defined" would puzzle;
+        # and a builtin has no type hints to describe its parameters to the model.
+        raise ConfigError(
+            f"--tools: {parts[0]} is a Python builtin; wrap it in a def with type hints to "
+            "offer it as a tool"
         )
     if parts[0] not in namespace:
         raise ConfigError(
