@@ -170,3 +170,23 @@ def test_an_unknown_model_behind_the_gateway(gateway, use_async):
     assert str(error).startswith("Unknown model 'no-such-model' (400)")
     assert f"GET {gateway.base_url}/models lists the models" in str(error)
     assert len(gateway.bodies) == 1
+
+
+# -- the magic ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        ("unknown previous_response_id (native-echo), stream=true", NEW_HINT),
+        ("unknown model, stream=true", "/models lists the models"),
+    ],
+)
+def test_the_magic_shows_our_one_line_not_the_gateway_text(gateway, monkeypatch, title, shown):
+    from .magic_support import pointed_at, run_cell
+
+    gateway.push(error_captures()[title])
+    with pointed_at(gateway, monkeypatch) as ip:
+        run = run_cell(ip, "%%respond\nhello")
+    assert run.error is None and shown in run.everything
+    assert "litellm" not in run.everything and "Traceback" not in run.everything
