@@ -3,8 +3,8 @@
 The only module that imports httpx.  Both faces share everything but the I/O calls: the request
 is prepared once, error statuses map through :func:`~agcloud_magic.errors.status_error`, retries
 follow :class:`~agcloud_magic.http.retry.RetryPolicy` and happen only before the first byte of an
-answer, and every stream is closed on the way out (``with`` blocks), also when the caller
-cancels or interrupts.
+answer (a transport error only when the request never went out: :data:`NOT_SENT`), and every
+stream is closed on the way out (``with`` blocks), also when the caller cancels or interrupts.
 """
 
 from __future__ import annotations
@@ -138,9 +138,8 @@ class Client:
             )
         if sent:
             return ConnectionDroppedError(
-                f"The server at {where} closed the connection mid-request ({type(exc).__name__}) "
-                "without answering; not re-sent, since it may already have run (and billed) it: "
-                "run again."
+                f"The server at {where} closed the connection mid-request ({type(exc).__name__}); "
+                "not re-sent, since it may already have run (and billed) it: run again."
             )
         return ConnectionFailedError(
             f"Could not connect to {where} ({type(exc).__name__}): check the network and "
