@@ -17,10 +17,12 @@ a key from server text before it is kept.
     │   ├── AuthenticationError          401
     │   ├── PermissionDeniedError        403
     │   ├── NotFoundError                404
+    │   │   └── ModelNotFoundError       unknown model (404, or a gateway's 400)
     │   ├── RateLimitError               429 (after retries)
     │   │   └── QuotaExceededError       insufficient_quota / balance / 402
     │   └── ServerError                  5xx (after retries)
     ├── ConnectionFailedError            could not connect (after retries)
+    │   └── ConnectionDroppedError       closed mid-request, after it was sent (not re-sent)
     ├── RequestTimeoutError              no answer in time
     ├── StreamError                      the response failed after it started
     │   ├── ResponseFailedError          ``error`` event or ``response.failed``
@@ -32,7 +34,9 @@ a key from server text before it is kept.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -41,10 +45,12 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigError",
+    "ConnectionDroppedError",
     "ConnectionFailedError",
     "IncompleteResponseError",
     "InsecureBaseURLError",
     "MissingKeyError",
+    "ModelNotFoundError",
     "NotFoundError",
     "PermissionDeniedError",
     "PreviousResponseNotFoundError",
@@ -59,6 +65,7 @@ __all__ = [
     "ToolError",
     "one_line",
     "redact",
+    "request_id_from",
     "scrub",
     "status_error",
 ]
@@ -168,6 +175,10 @@ class NotFoundError(APIStatusError):
     """404: unknown model or route."""
 
 
+class ModelNotFoundError(NotFoundError):
+    """The server (or a gateway, with a 400) does not know the model, or not for this key."""
+
+
 class RateLimitError(APIStatusError):
     """429 after the retries ran out."""
 
@@ -182,6 +193,11 @@ class ServerError(APIStatusError):
 
 class ConnectionFailedError(AGCloudError):
     """The server could not be reached."""
+
+
+class ConnectionDroppedError(ConnectionFailedError):
+    """The connection was closed after the request went out, with no answer; it is not re-sent
+    (the server may already have run it)."""
 
 
 class RequestTimeoutError(AGCloudError):
@@ -218,60 +234,206 @@ class ToolError(AGCloudError):
     """The tool-call loop could not go on (unknown tool, round bound reached)."""
 
 
-_QUOTA_WORDS = ("insufficient_quota", "balance", "quota")
 
 
-def status_error(
-    status: int, body: bytes, headers: dict[str, str] | None = None, *, secret: str | None = None
-) -> APIStatusError:
-    """Map a non-2xx answer to the right exception with a one-line message.
+# -- reading an error body ------------------------------------------------------------------
 
-    Reads both OpenAI's ``{"error": {message, type, param, code}}`` body and AGCloud's
-    ``{"type": "error", "error": {type, message}}`` body; anything else is quoted briefly.
-    """
-    import json
+# Where gateways put the request id, most specific first: OpenAI's own, then what LiteLLM
+# passes through from the upstream, LiteLLM's call id, Azure API Management's, AWS's.
+REQUEST_ID_HEADERS = (
+    "x-request-id", "request-id", "x-litellm-call-id", "apim-request-id", "x-amzn-requestid",
+)
 
-    headers = headers or {}
-    message, code, error_type, param = "", None, None, None
+
+def request_id_from(headers: Mapping[str, str] | None) -> str | None:
+    """The request id a server or gateway sent (the first of :data:`REQUEST_ID_HEADERS`)."""
+    if not headers:
+        return None
+    lowered = {str(name).lower(): value for name, value in headers.items()}
+    return next((lowered[name] for name in REQUEST_ID_HEADERS if lowered.get(name)), None)
+
+
+def _sse_payload(text: str) -> Any:
+    """The first JSON object in the ``data:`` lines of an SSE body (a gateway that streams its
+    error: ``data: {"error": ...}`` then ``data: [DONE]``), or ``None``."""
+    for line in text.splitlines():
+        if not line.startswith("data:"):
+            continue
+        value = line[5:].strip()
+        try:
+            payload = json.loads(value)
+        except ValueError:
+            continue
+        if isinstance(payload, dict):
+            return payload
+    return None
+
+
+def _payload(body: bytes, headers: Mapping[str, str]) -> Any:
+    """The body as JSON, from a JSON body or an SSE one; ``None`` if it is neither."""
+    text = body.decode("utf-8", "replace") if body else ""
     try:
-        payload = json.loads(body.decode("utf-8", "replace")) if body else None
+        return json.loads(text) if text else None
     except ValueError:
-        payload = None
+        pass
+    kind = str(headers.get("content-type") or "")
+    if kind.startswith("text/event-stream") or text.lstrip().startswith(("data:", "event:")):
+        return _sse_payload(text)
+    return None
+
+
+def _error_fields(payload: Any) -> tuple[str, Any, Any, Any]:
+    """``(message, code, type, param)`` of an OpenAI or AGCloud error body."""
+    message, code, error_type, param = "", None, None, None
     if isinstance(payload, dict):
         err = payload.get("error")
         if isinstance(err, dict):
             message = str(err.get("message") or "")
-            code = err.get("code")
-            error_type = err.get("type")
-            param = err.get("param")
+            code, error_type, param = err.get("code"), err.get("type"), err.get("param")
         elif isinstance(err, str):
             message = err
         message = message or str(payload.get("message") or "")
-    if not message and body:
-        message = body[:200].decode("utf-8", "replace")
-    server_text = redact(one_line(message, 240), secret) if message else ""
-    request_id = headers.get("x-request-id")
+    return message, code, error_type, param
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _unwrap(message: str, inner: list[dict[str, Any]], depth: int = 0) -> str:
+    """``message`` with every error body embedded in it (a gateway quoting its upstream, as
+    LiteLLM does: ``OpenAIException - {"error": {...}}``) replaced by that body's own message;
+    the embedded error objects are appended to ``inner``, outermost first."""
+    if depth > 3 or "{" not in message or len(message) > 20_000:
+        return message  # bounded: a failed raw_decode may scan to the end, once per brace
+    out, start = [], 0
+    index = message.find("{")
+    while index != -1:
+        try:
+            value, end = _DECODER.raw_decode(message, index)
+        except ValueError:
+            index = message.find("{", index + 1)
+            continue
+        err = value.get("error") if isinstance(value, dict) else None
+        if not isinstance(err, dict):
+            index = message.find("{", end)
+            continue
+        inner.append(err)
+        out.append(message[start:index])
+        out.append(_unwrap(str(err.get("message") or ""), inner, depth + 1))
+        start = end
+        index = message.find("{", end)
+    out.append(message[start:])
+    return "".join(out)
+
+
+_PREVIOUS_NOT_FOUND = re.compile(r"previous response with id .{0,500}? not found", re.I | re.S)
+_MODEL_NAMED = (
+    re.compile(r"\bmodel [`'\"]([^`'\"\s]{1,200})[`'\"] does not exist", re.I),
+    re.compile(r"invalid model name passed in model=(\S{1,200}?)\.?(?:\s|$)", re.I),
+    re.compile(r"\bunknown model[:\s]+[`'\"]?([^`'\"\s,]{1,200})", re.I),
+)
+_MODEL_UNKNOWN = re.compile(
+    r"model_not_found|invalid model name|unknown model|model [`'\"]?\S+?[`'\"]? does not exist",
+    re.I,
+)
+# Money, not pace: a balance, credit or billing limit stays exhausted however long one waits.
+_QUOTA = re.compile(r"insufficient_quota|balance|quota|credit|billing", re.I)
+# ... unless the text names a rate window: "quota exceeded for requests per minute" passes.
+_RATE_WINDOW = re.compile(r"per (second|minute|hour)|rate.?limit|try again in|\b[rt]pm\b", re.I)
+
+
+def _model_name(text: str) -> str | None:
+    for pattern in _MODEL_NAMED:
+        found = pattern.search(text)
+        if found:
+            return found.group(1)
+    return None
+
+
+def _is_quota(status: int, codes: set[str], text: str) -> bool:
+    if status == 402 or "insufficient_quota" in codes:
+        return True
+    return status in (403, 429) and bool(_QUOTA.search(text)) and not _RATE_WINDOW.search(text)
+
+
+def _unknown_model(
+    status: int, kwargs: dict[str, Any], name: str | None, base_url: str | None
+) -> ModelNotFoundError:
+    named = f"Unknown model '{one_line(name, 120)}'" if name else "Unknown model"
+    # No %agcloud subcommand lists models (yet): the route itself is the way to see them.
+    where = f"{base_url.rstrip('/')}/models" if base_url else "$AGCLOUD_BASE_URL/models"
+    return ModelNotFoundError(
+        f"{named} ({status}): the server does not offer it to this key. GET {where} lists the "
+        "models; choose one with --model or %agcloud config model=NAME.",
+        **kwargs,
+    )
+
+
+def status_error(
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    *,
+    secret: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+) -> APIStatusError:
+    """Map a non-2xx answer to the right exception with a one-line message.
+
+    Reads OpenAI's ``{"error": {message, type, param, code}}`` body, AGCloud's
+    ``{"type": "error", "error": {type, message}}``, either sent as SSE ``data:`` lines, and a
+    gateway's body that quotes its upstream's inside its message (LiteLLM: top-level ``code``
+    is the HTTP status, the upstream's code sits in the nested JSON); anything else is quoted
+    briefly.  ``model`` (the one sent) and ``base_url`` name the way out of an unknown model.
+    """
+    headers = {str(k).lower(): v for k, v in (headers or {}).items()}
+    message, code, error_type, param = _error_fields(_payload(body, headers))
+    inner: list[dict[str, Any]] = []
+    flat = _unwrap(message, inner)
+    codes = {str(c) for c in [code, *(e.get("code") for e in inner)] if c is not None}
+    if inner and (code is None or str(code).isdigit()):
+        # A gateway's "code": "400" says less than the upstream's own code.
+        code = next((e.get("code") for e in inner if e.get("code") is not None), code)
+    if param is None:
+        param = next((e.get("param") for e in inner if e.get("param") is not None), None)
+    if not flat and body:
+        flat = body[:200].decode("utf-8", "replace")
+    server_text = redact(one_line(flat, 240), secret) if flat else ""
     kwargs: dict[str, Any] = {
         "status": status,
         "code": str(code) if code is not None else None,
         "error_type": str(error_type) if error_type is not None else None,
         "param": str(param) if param is not None else None,
-        "request_id": request_id,
+        "request_id": request_id_from(headers),
     }
     said = f" Server said: {server_text}" if server_text else ""
-    blob = f"{code} {error_type} {message}".lower()
+    blob = f"{' '.join(sorted(codes))} {error_type} {flat} {message}"
     if status == 401:
+        # Behind a gateway the refused key may be the gateway's own upstream key, which the
+        # user cannot fix with theirs: keep our hint, and the server's words that tell.
+        gateway = " (or, behind a gateway, its own upstream key may be the one refused)"
         return AuthenticationError(
             "Authentication failed (401): check AGCLOUD_API_KEY (or run %agcloud login); "
-            "the key may be missing, mistyped, revoked or expired.",
+            f"the key may be missing, mistyped, revoked or expired{gateway if inner else ''}."
+            f"{said}",
             **kwargs,
         )
-    if status == 402 or (status in (403, 429) and any(w in blob for w in _QUOTA_WORDS)):
+    if _is_quota(status, codes, blob):
         return QuotaExceededError(
             f"Quota or balance exhausted ({status}): top up or raise the plan limit in the "
             f"AGCloud dashboard; retrying will not help.{said}",
             **kwargs,
         )
+    if status in (400, 404, 409, 422) and (
+        "previous_response_not_found" in blob or _PREVIOUS_NOT_FOUND.search(message)
+    ):
+        return PreviousResponseNotFoundError(
+            "The server no longer has the previous response of this conversation: start afresh "
+            "with --new (or %agcloud new).",
+            **kwargs,
+        )
+    if status in (400, 404, 422) and _MODEL_UNKNOWN.search(blob):
+        return _unknown_model(status, kwargs, model or _model_name(flat), base_url)
     if status == 403:
         return PermissionDeniedError(
             f"Permission denied (403): this key may not use this model or route.{said}", **kwargs
@@ -287,12 +449,6 @@ def status_error(
     if status >= 500:
         return ServerError(
             f"Server error ({status}) after retries: try again shortly.{said}", **kwargs
-        )
-    if code == "previous_response_not_found":
-        return PreviousResponseNotFoundError(
-            "The server no longer has the previous response of this conversation: start afresh "
-            "with --new (or %agcloud new).",
-            **kwargs,
         )
     where = f" (parameter {param})" if param else ""
     return BadRequestError(

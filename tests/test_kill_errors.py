@@ -67,7 +67,7 @@ def test_401_says_check_the_key_and_keeps_the_details():
     assert type(error) is AuthenticationError
     assert str(error) == (
         "Authentication failed (401): check AGCLOUD_API_KEY (or run %agcloud login); the key may "
-        "be missing, mistyped, revoked or expired."
+        "be missing, mistyped, revoked or expired. Server said: bad key sk-li…[redacted]"
     )
     assert (error.status, error.code, error.error_type, error.param, error.request_id) == (
         401, "k", "auth", "p", "req_1"

@@ -3,8 +3,8 @@
 The only module that imports httpx.  Both faces share everything but the I/O calls: the request
 is prepared once, error statuses map through :func:`~agcloud_magic.errors.status_error`, retries
 follow :class:`~agcloud_magic.http.retry.RetryPolicy` and happen only before the first byte of an
-answer, and every stream is closed on the way out (``with`` blocks), also when the caller
-cancels or interrupts.
+answer (a transport error only when the request never went out: :data:`NOT_SENT`), and every
+stream is closed on the way out (``with`` blocks), also when the caller cancels or interrupts.
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ import httpx
 from agcloud_magic._version import __version__
 from agcloud_magic.errors import (
     AGCloudError,
+    ConnectionDroppedError,
     ConnectionFailedError,
+    QuotaExceededError,
     RequestInterrupted,
     RequestTimeoutError,
+    request_id_from,
     status_error,
 )
 from agcloud_magic.http.cancel import Cancellation
@@ -38,6 +41,16 @@ from agcloud_magic.wire.sse import SSEParser
 __all__ = ["Cancellation", "Client", "EventCallback"]
 
 EventCallback = Callable[[ev.Event], None]
+
+# Transport errors raised before the whole request reached the server: no connection, or the
+# body was never written in full (httpcore swallows a write error on HTTP/1.1 and reads the
+# answer, so a WriteError that surfaces means the request is incomplete).  Only these are
+# re-sent; any other (a reset or EOF instead of a status line, no answer in time) may strike
+# after the server started running, and billing, the request (see ``http/retry.py``).
+NOT_SENT = (
+    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError,
+    httpx.WriteTimeout, httpx.ProxyError,
+)
 
 
 class Client:
@@ -93,7 +106,9 @@ class Client:
         }
         return url, headers, json.dumps(payload, separators=(",", ":")).encode()
 
-    def _retry_delay(self, attempt: int, exc: AGCloudError, headers: Any = None) -> float | None:
+    def _retry_delay(
+        self, attempt: int, exc: AGCloudError, headers: Any = None, *, sent: bool = False
+    ) -> float | None:
         status = getattr(exc, "status", None)
         return self.retry_policy.delay_for(
             attempt,
@@ -101,19 +116,30 @@ class Client:
             headers={k.lower(): v for k, v in (headers or {}).items()},
             error_code=getattr(exc, "code", None),
             transport_error=status is None,
+            request_sent=sent,
+            # A balance is not refilled by waiting: classified from the body, not only its code.
+            quota=isinstance(exc, QuotaExceededError),
         )
 
-    def _status_error(self, response: httpx.Response, body: bytes) -> AGCloudError:
+    def _status_error(self, response: httpx.Response, body: bytes, model: Any) -> AGCloudError:
         return status_error(
-            response.status_code, body, dict(response.headers), secret=self.settings.api_key
+            response.status_code, body, dict(response.headers), secret=self.settings.api_key,
+            model=model if isinstance(model, str) else None, base_url=self.settings.base_url,
         )
 
     def _transport_error(self, exc: Exception) -> AGCloudError:
         where = self.settings.base_url
+        sent = not isinstance(exc, NOT_SENT)
         if isinstance(exc, httpx.TimeoutException):
+            resent = "; not re-sent, since the server may still be running it" if sent else ""
             return RequestTimeoutError(
-                f"No answer from {where} within {self.settings.timeout:g} s: try again, or raise "
-                "the timeout (%agcloud config timeout=120)."
+                f"No answer from {where} within {self.settings.timeout:g} s{resent}: try again, "
+                "or raise the timeout (%agcloud config timeout=120)."
+            )
+        if sent:
+            return ConnectionDroppedError(
+                f"The server at {where} closed the connection mid-request ({type(exc).__name__}); "
+                "not re-sent, since it may already have run (and billed) it: run again."
             )
         return ConnectionFailedError(
             f"Could not connect to {where} ({type(exc).__name__}): check the network and "
@@ -154,6 +180,7 @@ class Client:
 
         ``cancel`` lets another thread stop it (see :class:`Cancellation`)."""
         url, headers, content = self._prepare(body)
+        model = body.get("model") or self.settings.model
         if self._sync is None:
             self._sync = httpx.Client(timeout=self._timeout())
         started = time.monotonic()
@@ -165,11 +192,11 @@ class Client:
                         cancel.attach(response)
                     if response.status_code < 400:
                         return self._consume(response, body, on_event, started)
-                    error = self._status_error(response, response.read())
+                    error = self._status_error(response, response.read(), model)
                     delay = self._retry_delay(attempt, error, response.headers)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc)
-                delay = self._retry_delay(attempt, error)
+                delay = self._retry_delay(attempt, error, sent=not isinstance(exc, NOT_SENT))
             if delay is None:
                 raise error
             if cancel is None:
@@ -186,7 +213,7 @@ class Client:
         self, response: httpx.Response, body: dict[str, Any], on_event: EventCallback | None,
         started: float,
     ) -> Result:
-        request_id = response.headers.get("x-request-id")
+        request_id = request_id_from(response.headers)
         if not self._is_stream(response, body):
             try:
                 data = response.read()
@@ -240,6 +267,7 @@ class Client:
     ) -> Result:
         """Async :meth:`create`; cancelling the task closes the stream."""
         url, headers, content = self._prepare(body)
+        model = body.get("model") or self.settings.model
         loop = asyncio.get_running_loop()
         if self._async is None or self._async_loop is not loop:
             # An AsyncClient's connections belong to the loop that opened them; a call from
@@ -254,11 +282,11 @@ class Client:
                 ) as response:
                     if response.status_code < 400:
                         return await self._aconsume(response, body, on_event, started)
-                    error = self._status_error(response, await response.aread())
+                    error = self._status_error(response, await response.aread(), model)
                     delay = self._retry_delay(attempt, error, response.headers)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc)
-                delay = self._retry_delay(attempt, error)
+                delay = self._retry_delay(attempt, error, sent=not isinstance(exc, NOT_SENT))
             if delay is None:
                 raise error
             await asyncio.sleep(delay)
@@ -268,7 +296,7 @@ class Client:
         self, response: httpx.Response, body: dict[str, Any], on_event: EventCallback | None,
         started: float,
     ) -> Result:
-        request_id = response.headers.get("x-request-id")
+        request_id = request_id_from(response.headers)
         if not self._is_stream(response, body):
             try:
                 data = await response.aread()

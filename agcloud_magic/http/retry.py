@@ -1,8 +1,17 @@
 """When to retry a request, and after how long. Pure: no clock, no I/O.
 
 Retries happen only before the first byte of an answer reached the caller, so nothing shown is
-ever repeated.  Retried: connection errors, timeouts, 408, 409, 429 and 5xx, except quota errors
-(a retry cannot help) and when the server says ``x-should-retry: false``.  Delay: the server's
+ever repeated.  Retried: transport errors that struck before the request went out, 408, 409,
+429 and 5xx, except quota errors (a retry cannot help) and when the server says
+``x-should-retry: false``.
+
+Not retried: a transport error after the request was sent (the server closed the connection
+or reset it without a status line, or no answer came in time).  A ``POST /responses`` is not
+idempotent: the server may have run the model, billed it and stored a response, and it honours
+no idempotency key we could send, so a second POST can be billed twice.  The user is told in
+one line and runs the cell again, a deliberate choice.  (The openai SDK re-sends on any
+connection error or timeout; Go's net/http re-sends a POST only when nothing was written or
+it carries an ``Idempotency-Key``, the rule followed here.)  Delay: the server's
 ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date) when it is within
 ``max_retry_after``, else exponential backoff with jitter.
 """
@@ -69,10 +78,17 @@ class RetryPolicy:
         headers: Mapping[str, str] | None = None,
         error_code: str | None = None,
         transport_error: bool = False,
+        request_sent: bool = False,
+        quota: bool = False,
         rng: random.Random | None = None,
     ) -> float | None:
-        """Seconds to wait before retry ``attempt`` (0-based), or ``None`` for no retry."""
-        if attempt >= self.max_retries:
+        """Seconds to wait before retry ``attempt`` (0-based), or ``None`` for no retry.
+
+        ``request_sent``: the transport error struck after the whole request went out (see
+        the module docstring); ``quota``: the error says the balance or quota is exhausted."""
+        if attempt >= self.max_retries or quota:
+            return None
+        if transport_error and request_sent:
             return None
         headers = headers or {}
         should = (headers.get("x-should-retry") or "").lower()

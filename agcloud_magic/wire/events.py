@@ -68,7 +68,8 @@ def decode_event(sse: ServerSentEvent) -> Event | None:
     """The JSON payload of one SSE as an event dict, or ``None`` for ``[DONE]`` and non-JSON.
 
     The type comes from the payload's ``type`` (some proxies drop the ``event:`` line), falling
-    back to the SSE event name.
+    back to the SSE event name; a bare ``{"error": {...}}`` (LiteLLM's error in a stream) is an
+    ``error`` event, or the stream would just look cut.
     """
     data = sse.data
     if not data or data == "[DONE]":
@@ -80,7 +81,7 @@ def decode_event(sse: ServerSentEvent) -> Event | None:
     if not isinstance(payload, dict):
         return None
     if "type" not in payload:
-        payload["type"] = sse.event
+        payload["type"] = ERROR if isinstance(payload.get("error"), dict) else sse.event
     return payload
 
 
