@@ -360,11 +360,10 @@ def _unknown_model(
     status: int, kwargs: dict[str, Any], name: str | None, base_url: str | None
 ) -> ModelNotFoundError:
     named = f"Unknown model '{one_line(name, 120)}'" if name else "Unknown model"
-    # No %agcloud subcommand lists models (yet): the route itself is the way to see them.
     where = f"{base_url.rstrip('/')}/models" if base_url else "$AGCLOUD_BASE_URL/models"
     return ModelNotFoundError(
-        f"{named} ({status}): the server does not offer it to this key. GET {where} lists the "
-        "models; choose one with --model or %agcloud config model=NAME.",
+        f"{named} ({status}): the server does not offer it to this key. %agcloud models (or "
+        f"GET {where}) lists the models; choose one with --model or %agcloud config model=NAME.",
         **kwargs,
     )
 

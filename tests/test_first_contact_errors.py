@@ -284,7 +284,7 @@ def test_an_unknown_model_names_it_and_how_to_list_models(use_async):
         assert posts(srv) == 1
     assert str(info.value) == (
         "Unknown model 'no-such-model' (404): the server does not offer it to this key. "
-        f"GET {base_url}/models lists the models; choose one with --model or "
+        f"%agcloud models (or GET {base_url}/models) lists the models; choose one with --model or "
         "%agcloud config model=NAME."
     )
 
@@ -304,7 +304,7 @@ def test_unknown_model_bodies(status, raw, named):
     error = status_error(status, raw, base_url="https://gw.example/v1")
     assert type(error) is ModelNotFoundError and error.status == status
     assert str(error).startswith(named + ": the server does not offer it to this key. ")
-    assert "GET https://gw.example/v1/models lists the models" in str(error)
+    assert "GET https://gw.example/v1/models) lists the models" in str(error)
 
 
 def test_the_model_named_is_the_one_sent():

@@ -168,7 +168,7 @@ def test_an_unknown_model_behind_the_gateway(gateway, use_async):
     error = expect_error(client, {"input": "x", "stream": True, "model": "no-such-model"},
                          ModelNotFoundError, use_async=use_async)
     assert str(error).startswith("Unknown model 'no-such-model' (400)")
-    assert f"GET {gateway.base_url}/models lists the models" in str(error)
+    assert f"GET {gateway.base_url}/models) lists the models" in str(error)
     assert len(gateway.bodies) == 1
 
 
@@ -179,7 +179,7 @@ def test_an_unknown_model_behind_the_gateway(gateway, use_async):
     ("title", "shown"),
     [
         ("unknown previous_response_id (native-echo), stream=true", NEW_HINT),
-        ("unknown model, stream=true", "/models lists the models"),
+        ("unknown model, stream=true", "/models) lists the models"),
     ],
 )
 def test_the_magic_shows_our_one_line_not_the_gateway_text(gateway, monkeypatch, title, shown):

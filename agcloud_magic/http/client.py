@@ -99,12 +99,15 @@ class Client:
         payload = dict(body)
         payload.setdefault("model", self.settings.model)
         headers = {
-            "Authorization": f"Bearer {key}",
+            **self._headers(key),
             "Content-Type": "application/json",
             "Accept": "text/event-stream" if payload.get("stream") else "application/json",
-            "User-Agent": f"agcloud-magic/{__version__}",
         }
         return url, headers, json.dumps(payload, separators=(",", ":")).encode()
+
+    @staticmethod
+    def _headers(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}", "User-Agent": f"agcloud-magic/{__version__}"}
 
     def _retry_delay(
         self, attempt: int, exc: AGCloudError, headers: Any = None, *, sent: bool = False
@@ -208,6 +211,31 @@ class Client:
                     "Interrupted: the request was cancelled before it was retried."
                 ) from error
             attempt += 1
+
+    def models(self) -> list[str]:
+        """The ids of the models the server offers this key (``GET /models``), in its order.
+
+        One request, not retried (a listing is cheap to ask again); errors are the same
+        one-line exceptions as :meth:`create`'s."""
+        key = self.settings.require_key()
+        url = self.settings.checked_base_url() + "/models"
+        if self._sync is None:
+            self._sync = httpx.Client(timeout=self._timeout())
+        try:
+            response = self._sync.get(url, headers={**self._headers(key),
+                                                    "Accept": "application/json"})
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from None
+        if response.status_code >= 400:
+            raise self._status_error(response, response.content, None)
+        try:
+            entries = response.json()["data"]
+            return [str(entry["id"]) for entry in entries]
+        except (ValueError, KeyError, TypeError):
+            raise AGCloudError(
+                f"The server at {self.settings.base_url} answered GET /models with something "
+                'other than the API\'s {"data": [{"id": ...}]} list.'
+            ) from None
 
     def _consume(
         self, response: httpx.Response, body: dict[str, Any], on_event: EventCallback | None,

@@ -321,6 +321,18 @@ def _usage(magics: Any, _rest: list[str]) -> None:
     print(f"kernel: {turns} turn(s), {tokens_in} in / {tokens_out} out tokens")
 
 
+def _models(magics: Any, _rest: list[str]) -> None:
+    """What the server in force offers this key; ``*`` marks the model the next turn uses."""
+    settings = magics.session.checked_settings()
+    models = magics.session.client(settings).models()
+    print(f"{len(models)} models at {settings.base_url} (* = in use; choose with --model or "
+          "%agcloud config model=NAME)")
+    for model in models:
+        print(f"{'*' if model == settings.model else ' '} {model}")
+    if settings.model not in models:
+        print(f"The model in use, {settings.model!r}, is not among them.")
+
+
 def _panel(magics: Any, _rest: list[str]) -> Any:
     from agcloud_magic.panel import Panel
 
@@ -369,6 +381,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("chats", _chats, (("", "list the threads (* marks the current one)"),)),
     Subcommand("chat", _chat, (("NAME", "switch to the thread NAME (made on first use)"),)),
     Subcommand("usage", _usage, (("", "tokens per thread and for the kernel"),)),
+    Subcommand("models", _models, (("", "the models the server offers this key (* = in use)"),)),
+    Subcommand("models", _models, (("", "the models the server offers this key (* = in use)"),)),
     Subcommand("panel", _panel, (("", "open the chat panel"),)),
     Subcommand("last", _last, (("", "show the last result again"),)),
 )

@@ -234,13 +234,13 @@ class RespondMagics(Magics):
         """Control the extension; ``%agcloud help`` lists the subcommands.
 
         ``config``, ``login``, ``logout``, ``offline``, ``history``, ``new``/``reset``,
-        ``chats``, ``chat NAME``, ``usage``, ``panel``, ``last``, ``help``.
+        ``chats``, ``chat NAME``, ``usage``, ``models``, ``panel``, ``last``, ``help``.
         """
         from agcloud_magic.ipython.control import run_control
 
         try:
             return run_control(self, line)
-        except ConfigError as exc:
+        except AGCloudError as exc:  # a bad setting, or the server refused (%agcloud models)
             raise UsageError(str(exc)) from None
 
     def interpolate(self, text: str) -> str:
