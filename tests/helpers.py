@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,19 @@ REFERENCE = REPO / "tests" / "reference"
 def reference_path() -> Path:
     """The vendored copy of the shared reference (``scripts/sync_reference.py`` keeps it)."""
     return REFERENCE
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a Python child process that imports this checkout's package.
+
+    ``PYTHONPATH`` starts with the repository, and mutmut's ``MUTANT_UNDER_TEST=stats`` is
+    dropped: a child cannot report which tests reach which code to mutmut (its trampoline then
+    fails), while a named mutant is kept so the child runs the mutated code too."""
+    env = {**os.environ, **extra}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    if env.get("MUTANT_UNDER_TEST") == "stats":
+        del env["MUTANT_UNDER_TEST"]
+    return env
 
 
 def fixture_files() -> list[Path]:

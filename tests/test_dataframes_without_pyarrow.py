@@ -7,11 +7,10 @@ python-backed string column is counted shallow).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
-from .helpers import REPO
+from .helpers import REPO, child_env
 
 SCRIPT = r"""
 import sys
@@ -40,9 +39,8 @@ print("pyarrow loaded:", "pyarrow" in sys.modules and sys.modules["pyarrow"] is 
 
 
 def _summaries(mode: str) -> list[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=REPO)
+                          env=child_env(), timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
     return [line for line in done.stdout.splitlines() if "memory" not in line]
 

@@ -15,11 +15,11 @@ import pytest
 
 from agcloud_magic.standin import serve
 
+from .helpers import child_env
 from .magic_support import KEY as MAGIC_KEY
 from .magic_support import run_cell
 
 KEY = "sk-test-store-SECRET-0123456789"
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _post(srv: Any, **body: Any) -> httpx.Response:
@@ -142,9 +142,7 @@ def test_the_offline_store_is_deleted_at_interpreter_exit(tmp_path: Path) -> Non
         "srv = s.start_offline()\n"
         "print(srv.store_path, flush=True)\n"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [
-        str(REPO), os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", code], env=child_env(), capture_output=True,
                           text=True, timeout=30, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     path = Path(done.stdout.strip())
