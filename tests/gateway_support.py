@@ -72,7 +72,7 @@ def error_captures() -> dict[str, Capture]:
 
 @dataclass
 class ReplayServer:
-    """Answers each POST with the next queued :class:`Capture` (or :data:`HANG_UP`,
+    """Answers each POST (or GET) with the next queued :class:`Capture` (or :data:`HANG_UP`,
     :data:`RESET`); the last one is repeated when the queue runs dry.  ``bodies`` keeps every
     request body received, in order."""
 
@@ -89,6 +89,10 @@ class ReplayServer:
 
             def do_POST(self) -> None:
                 replay.bodies.append(self.rfile.read(int(self.headers["content-length"] or 0)))
+                replay.answer(self)
+
+            def do_GET(self) -> None:  # GET /models: no body
+                replay.bodies.append(b"")
                 replay.answer(self)
 
             def log_message(self, *_args: object) -> None:

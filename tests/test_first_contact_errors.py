@@ -326,3 +326,97 @@ def test_the_request_id_comes_from_any_gateway_header(name):
 def test_x_request_id_wins_and_none_when_absent():
     assert request_id_from({"x-litellm-call-id": "b", "x-request-id": "a"}) == "a"
     assert request_id_from({}) is None and request_id_from(None) is None
+
+
+# -- unwrapping a gateway's quoted upstream error, exactly ---------------------------------
+
+
+def _nested(levels: int, core: str = "core") -> str:
+    """A message quoting an error that quotes an error ... ``levels`` deep."""
+    message = core
+    for level in range(levels):
+        message = f"L{level} - " + json.dumps({"error": {"message": message, "code": f"c{level}"}})
+    return message
+
+
+def test_unwrap_replaces_each_quoted_error_by_its_message():
+    from agcloud_magic.errors import _unwrap
+
+    inner: list = []
+    text = ('gateway {not json} says {"a": 1} and {"error": {"message": "first", "code": "x"}} '
+            'then {"error": {"code": "y"}} end')
+    assert _unwrap(text, inner) == 'gateway {not json} says {"a": 1} and first then  end'
+    assert [e["code"] for e in inner] == ["x", "y"]
+
+
+def test_unwrap_goes_four_levels_deep_and_no_further():
+    from agcloud_magic.errors import _unwrap
+
+    inner: list = []
+    assert _unwrap(_nested(4), inner) == "L3 - L2 - L1 - L0 - core"
+    assert [e["code"] for e in inner] == ["c3", "c2", "c1", "c0"]
+    inner = []
+    five = _unwrap(_nested(5), inner)
+    assert five.startswith("L4 - L3 - L2 - L1 - L0 - {") and '"core"' in five
+    assert len(inner) == 4
+
+
+def test_unwrap_leaves_a_message_over_20000_characters_as_it_is():
+    from agcloud_magic.errors import _unwrap
+
+    quoted = json.dumps({"error": {"message": "inner"}})
+    exact = "x" * (20_000 - len(quoted)) + quoted
+    inner: list = []
+    assert _unwrap(exact, inner) == "x" * (20_000 - len(quoted)) + "inner"
+    assert _unwrap("x" + exact, []) == "x" + exact
+    assert _unwrap("no braces at all", inner) == "no braces at all"
+
+
+# -- reading error bodies of every shape, exactly ------------------------------------------
+
+SSE = {"content-type": "text/event-stream"}
+
+
+@pytest.mark.parametrize(
+    ("status", "raw", "headers", "expected"),
+    [
+        # Not UTF-8: read with replacement characters, never a decoding error.
+        (400, b'{"error": {"message": "bad \xff byte"}}', {},
+         "Request rejected (400): bad \ufffd byte"),
+        # SSE known by its content type, though its first line is a comment.
+        (400, b': keep-alive\n\ndata: {"error": {"message": "from sse"}}\n\n', SSE,
+         "Request rejected (400): from sse"),
+        # SSE known by its first line, after blank lines, with no content type.
+        (400, b'\n\ndata: {"error": {"message": "sniffed"}}\n\ndata: [DONE]\n\n', {},
+         "Request rejected (400): sniffed"),
+        # "error" as a plain string; a top-level "message"; JSON that is not an object.
+        (400, b'{"error": "a plain string"}', {}, "Request rejected (400): a plain string"),
+        (400, b'{"message": "top level"}', {}, "Request rejected (400): top level"),
+        (400, b'{"error": {"code": "x"}, "message": "beside"}', {},
+         "Request rejected (400): beside"),
+        (400, b"[1, 2]", {}, "Request rejected (400): [1, 2]"),
+        (400, b"", {}, "Request rejected (400): no details given"),
+        # The parameter the server names.
+        (400, b'{"error": {"message": "too hot", "param": "temperature"}}', {},
+         "Request rejected (400) (parameter temperature): too hot"),
+        # 402 is always money; a 403 is money only when its words say so.
+        (402, b'{"error": {"message": "pay up"}}', {},
+         "Quota or balance exhausted (402): top up or raise the plan limit in the AGCloud "
+         "dashboard; retrying will not help. Server said: pay up"),
+        (403, b'{"error": {"message": "not for this model"}}', {},
+         "Permission denied (403): this key may not use this model or route. Server said: not "
+         "for this model"),
+    ],
+)
+def test_error_bodies_of_every_shape(status, raw, headers, expected):
+    assert str(status_error(status, raw, headers)) == expected
+
+
+def test_an_unknown_model_message_cuts_a_long_name_and_finds_the_route():
+    long_name = "m" * 130
+    error = status_error(404, body(message="nope", code="model_not_found"), {},
+                         model=long_name, base_url="https://gw.example/v1/")
+    assert str(error).startswith(f"Unknown model '{'m' * 119}…' (404)")
+    assert "GET https://gw.example/v1/models)" in str(error)
+    error = status_error(404, body(message="nope", code="model_not_found"), {}, model="x")
+    assert "GET $AGCLOUD_BASE_URL/models)" in str(error)
