@@ -189,7 +189,9 @@ def test_a_drop_after_the_request_went_out_is_not_re_sent(gateway, drop, use_asy
     assert str(info.value).startswith(
         f"The server at {gateway.base_url} closed the connection mid-request ("
     )
-    assert "not re-sent" in str(info.value) and "run again" in str(info.value)
+    assert str(info.value).endswith(
+        "); not re-sent, since it may already have run (and billed) it: run again."
+    )
     assert "Could not connect" not in str(info.value)
 
 
@@ -347,6 +349,7 @@ def test_unwrap_replaces_each_quoted_error_by_its_message():
             'then {"error": {"code": "y"}} end')
     assert _unwrap(text, inner) == 'gateway {not json} says {"a": 1} and first then  end'
     assert [e["code"] for e in inner] == ["x", "y"]
+    assert _unwrap('double {{"error": {"message": "in"}} end', []) == "double {in end"
 
 
 def test_unwrap_goes_four_levels_deep_and_no_further():
@@ -400,6 +403,18 @@ SSE = {"content-type": "text/event-stream"}
         (400, b'{"error": {"message": "too hot", "param": "temperature"}}', {},
          "Request rejected (400) (parameter temperature): too hot"),
         # 402 is always money; a 403 is money only when its words say so.
+        (400, b'{"error": {"code": "x"}}', {}, 'Request rejected (400): {"error": {"code": "x"}}'),
+        # SSE data without the space after the colon; a line that is not JSON is skipped.
+        (400, b'data:{"error": {"message": "tight"}}\n\n', SSE, "Request rejected (400): tight"),
+        (400, b'data: not json\n\ndata: {"error": {"message": "second"}}\n\n', SSE,
+         "Request rejected (400): second"),
+        # The code alone says quota, whatever the words; so do a 403's words.
+        (429, b'{"error": {"message": "stop", "code": "insufficient_quota"}}', {},
+         "Quota or balance exhausted (429): top up or raise the plan limit in the AGCloud "
+         "dashboard; retrying will not help. Server said: stop"),
+        (403, b'{"error": {"message": "credit balance too low"}}', {},
+         "Quota or balance exhausted (403): top up or raise the plan limit in the AGCloud "
+         "dashboard; retrying will not help. Server said: credit balance too low"),
         (402, b'{"error": {"message": "pay up"}}', {},
          "Quota or balance exhausted (402): top up or raise the plan limit in the AGCloud "
          "dashboard; retrying will not help. Server said: pay up"),

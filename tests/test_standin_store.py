@@ -103,8 +103,10 @@ def test_offline_restart_keeps_the_conversation(ip: Any, monkeypatch: Any) -> No
         path = Path(_session(ip).offline.store_path)
         assert path.parent == Path(__import__("tempfile").gettempdir())
         assert str(os.getpid()) in path.name  # one file per kernel process
+        assert path.name.startswith("agcloud-standin-") and path.suffix == ".jsonl"
         assert run_cell(ip, "%agcloud offline stop").error is None
-        assert run_cell(ip, "%agcloud offline").error is None
+        assert run_cell(ip, "%agcloud offline delay=0.001").error is None
+        assert _session(ip).offline.token_delay == 0.001  # the pace reaches the new server
         second = run_cell(ip, "%respond which word was it?")
         assert second.error is None, second.stderr
         assert "not found" not in second.everything, second.everything
