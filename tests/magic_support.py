@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,3 +84,21 @@ def pointed_at(srv: Any, monkeypatch: Any, key: str = KEY) -> Iterator[Interacti
     ip = shell()
     reset(ip)
     yield ip
+
+
+def interrupt_once_streaming(srv: Any, fired: list[float]) -> threading.Thread:
+    """Ctrl-C the main thread once the stand-in has written a dozen events of its first stream
+    (not at a fixed time, which on a loaded machine could land before the request started);
+    the moment is appended to ``fired``.  Join the returned thread after the cell."""
+
+    def fire() -> None:
+        deadline = time.monotonic() + 10
+        while not (srv.streams and srv.streams[0].sent >= 12) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        fired.append(time.monotonic())
+        _thread.interrupt_main()
+
+    thread = threading.Thread(target=fire)
+    thread.start()
+    return thread

@@ -6,12 +6,10 @@ stand-in over loopback, the CLI as a subprocess.
 
 from __future__ import annotations
 
-import _thread
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -21,33 +19,16 @@ from IPython.core.error import UsageError
 from agcloud_magic.ipython.control import OFFLINE_KEY
 from agcloud_magic.ipython.extension import get_magics
 
-from .magic_support import posts, run_cell
+from .magic_support import interrupt_once_streaming, posts, run_cell
 
 # -- 1. an interrupted answer's footer gives the real elapsed time ---------------------------
-
-
-def _interrupt_once_streaming(srv, fired: list[float]) -> threading.Thread:
-    """Ctrl-C once the stand-in has written a dozen events (not at a fixed time, which on a
-    loaded machine could land before the request started)."""
-
-    def fire() -> None:
-        deadline = time.monotonic() + 10
-        while not (srv.streams and srv.streams[0].sent >= 12) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.1)
-        fired.append(time.monotonic())
-        _thread.interrupt_main()
-
-    thread = threading.Thread(target=fire)
-    thread.start()
-    return thread
 
 
 def test_interrupted_footer_gives_the_real_elapsed_time(ip, srv):
     srv.drip(0.05)
     fired: list[float] = []
     started = time.monotonic()
-    thread = _interrupt_once_streaming(srv, fired)
+    thread = interrupt_once_streaming(srv, fired)
     run = run_cell(ip, "%%respond --format text -o r\n" + " ".join(f"w{i}" for i in range(200)))
     ended = time.monotonic()
     thread.join()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import _thread
-import threading
 import time
 
 import pytest
@@ -12,7 +10,7 @@ from IPython.core.error import UsageError
 from agcloud_magic.ipython.extension import get_magics
 from agcloud_magic.standin import serve
 
-from .magic_support import KEY, pointed_at, posts, run_cell
+from .magic_support import KEY, interrupt_once_streaming, pointed_at, posts, run_cell
 
 
 def test_cell_magic_streams_the_answer(ip, srv):
@@ -214,19 +212,7 @@ def test_interrupt_stops_within_half_a_second_and_keeps_the_partial_answer(ip, s
     srv.drip(0.05)
     fired: list[float] = []
 
-    def interrupt_once_streaming() -> None:
-        # Ctrl-C once the answer is streaming (not at a fixed time, which on a loaded
-        # machine could land before the request started): the stand-in has written a dozen
-        # events, the first words of the answer among them.
-        deadline = time.monotonic() + 10
-        while not (srv.streams and srv.streams[0].sent >= 12) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.1)
-        fired.append(time.monotonic())
-        _thread.interrupt_main()
-
-    timer = threading.Thread(target=interrupt_once_streaming)
-    timer.start()
+    timer = interrupt_once_streaming(srv, fired)
     run = run_cell(ip, "%%respond\n" + " ".join(f"w{i}" for i in range(200)))
     ended = time.monotonic()
     timer.join()
