@@ -314,6 +314,15 @@ def test_the_model_named_is_the_one_sent():
     assert str(status_error(404, raw, model="mine")).startswith("Unknown model 'mine' (404)")
 
 
+@pytest.mark.parametrize("use_async", [False, True])
+def test_the_model_in_the_request_body_is_the_one_named(use_async):
+    with serve() as srv:
+        srv.fail_next(404, code="model_not_found", message="No such model.")
+        with pytest.raises(ModelNotFoundError) as info:
+            run(make_client(srv.base_url), {"model": "typo-model", "input": "x"}, use_async)
+    assert str(info.value).startswith("Unknown model 'typo-model' (404)")
+
+
 # -- the request id, from the header each gateway uses ------------------------------------
 
 
@@ -408,7 +417,10 @@ SSE = {"content-type": "text/event-stream"}
         (400, b'data:{"error": {"message": "tight"}}\n\n', SSE, "Request rejected (400): tight"),
         (400, b'data: not json\n\ndata: {"error": {"message": "second"}}\n\n', SSE,
          "Request rejected (400): second"),
-        # The code alone says quota, whatever the words; so do a 403's words.
+        # The code alone says quota, whatever the words and the status; so do a 403's words.
+        (400, b'{"error": {"message": "no", "code": "insufficient_quota"}}', {},
+         "Quota or balance exhausted (400): top up or raise the plan limit in the AGCloud "
+         "dashboard; retrying will not help. Server said: no"),
         (429, b'{"error": {"message": "stop", "code": "insufficient_quota"}}', {},
          "Quota or balance exhausted (429): top up or raise the plan limit in the AGCloud "
          "dashboard; retrying will not help. Server said: stop"),
