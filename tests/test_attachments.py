@@ -227,10 +227,10 @@ def test_unreadable_file(tmp_path, png_bytes, monkeypatch):
     path = tmp_path / "secret.png"
     path.write_bytes(png_bytes)
 
-    def denied(self):
+    def denied(self, *args, **kwargs):  # root may read anything: refuse at open instead
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(Path, "open", denied)
     text = one_line_error(image_part, str(path))
     assert "permission denied" in text and "permissions" in text
     text = one_line_error(file_part, str(path))

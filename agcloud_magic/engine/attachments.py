@@ -17,6 +17,7 @@ import mimetypes
 import os
 from io import BytesIO
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from agcloud_magic.errors import ConfigError
@@ -133,9 +134,18 @@ def _read(
         raise AttachmentError(f"{label}: cannot read it ({exc.strerror or exc})") from None
     if path.is_dir():
         raise AttachmentError(f"{label}: is a directory; give the path of a file")
+    if not S_ISREG(stat.st_mode):
+        # A device (/dev/zero) never ends and a FIFO blocks until a writer comes: never open
+        # them.  (The checked stat and the opened file could differ; the bounded read below
+        # still holds.)
+        raise AttachmentError(
+            f"{label}: not a regular file (a device, FIFO or socket); give the path of a file"
+        )
     _check_size(stat.st_size, max_bytes, label, image)
     try:
-        data = path.read_bytes()
+        # Bounded: /proc files report size 0, and a file may grow after stat().
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except PermissionError:
         raise AttachmentError(
             f"{label}: cannot read it (permission denied); check the file's permissions"
@@ -144,7 +154,7 @@ def _read(
         raise AttachmentError(f"{label}: cannot read it ({exc.strerror or exc})") from None
     if not data:
         raise AttachmentError(f"{label}: the file is empty")
-    _check_size(len(data), max_bytes, label, image)  # it may have grown since stat()
+    _check_size(len(data), max_bytes, label, image)  # one byte over: it is too big
     return data
 
 
