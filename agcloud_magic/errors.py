@@ -64,6 +64,7 @@ __all__ = [
     "StreamError",
     "ToolError",
     "one_line",
+    "printable",
     "redact",
     "request_id_from",
     "scrub",
@@ -92,9 +93,26 @@ def scrub(value: Any, secret: str | None = None) -> Any:
     return value
 
 
+# C0 and C1 controls (ESC starts a terminal's title, clipboard and screen sequences; 0x9b is
+# a one-byte CSI) and the bidirectional overrides that make text read differently than it is.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``), so a server's
+    string cannot drive a terminal or reorder what is read; other text is kept as it is."""
+    return _CONTROL.sub(lambda m: _escape(m.group()), str(text))
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def one_line(text: str, limit: int = 300) -> str:
-    """Collapse whitespace so a server message fits on one line, cut at ``limit`` characters."""
-    flat = " ".join(str(text).split())
+    """Collapse whitespace so a server message fits on one line, cut at ``limit`` characters;
+    control characters are shown escaped (:func:`printable`)."""
+    flat = printable(" ".join(str(text).split()))
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from agcloud_magic.errors import printable
+
 __all__ = [
     "FORMATS",
     "DisplayTarget",
@@ -93,7 +95,7 @@ def format_footer(model: str | None, usage: dict | None, seconds: float | None) 
     Cached input and reasoning output tokens are shown in parentheses when non-zero; missing
     parts (no usage for an interrupted stream, no model) are left out.
     """
-    parts = [model] if model else []
+    parts = [printable(model)] if model else []  # the server's string, never a terminal code
     if usage and ("input_tokens" in usage or "output_tokens" in usage):
         cached = (usage.get("input_tokens_details") or {}).get("cached_tokens")
         thought = (usage.get("output_tokens_details") or {}).get("reasoning_tokens")

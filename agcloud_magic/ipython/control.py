@@ -10,7 +10,7 @@ from typing import Any
 
 from traitlets import TraitError
 
-from agcloud_magic.errors import ConfigError, one_line
+from agcloud_magic.errors import ConfigError, one_line, printable
 from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, mask_key
 
 __all__ = [
@@ -281,9 +281,9 @@ def _history(magics: Any, rest: list[str]) -> None:
     for number, turn in enumerate(path, 1):
         cell = (turn.cell_id or "-")[:12]
         # A gateway's 400-character id would bury the line; --continue takes the short form.
-        shown = short_response_id(turn.response_id, known)
+        shown = printable(short_response_id(turn.response_id, known))
         print(
-            f"{number:>3}. {shown}  cell {cell:<12}  {turn.model or '?'}  "
+            f"{number:>3}. {shown}  cell {cell:<12}  {printable(turn.model or '?')}  "
             f"{turn.input_tokens} in / {turn.output_tokens} out  {one_line(turn.prompt, 60)}"
         )
 
@@ -301,7 +301,7 @@ def _chats(magics: Any, _rest: list[str]) -> None:
     known = known_response_ids(conversation)
     for name, thread in conversation.threads.items():
         mark = "*" if name == conversation.current else " "
-        head = short_response_id(thread.head, known) if thread.head else "-"
+        head = printable(short_response_id(thread.head, known)) if thread.head else "-"
         print(f"{mark} {name}: {len(thread.path())} turn(s) on the path, head {head}")
 
 
