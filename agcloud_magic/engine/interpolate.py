@@ -52,7 +52,13 @@ def interpolate(
         if escaped:
             return "{" + escaped + "}"
         if name not in rendered:
-            rendered[name] = render(name, namespace[name])
+            try:
+                rendered[name] = render(name, namespace[name])
+            except Exception as exc:  # the user's __str__ / _repr_llm_: their bug, our one line
+                raise ConfigError(
+                    f"{{{name}}} could not be turned into text ({type(exc).__name__}: {exc}); "
+                    "fix its __str__ (or _repr_llm_), or pass something else."
+                ) from None
         return rendered[name]
 
     return _PATTERN.sub(replace, text)

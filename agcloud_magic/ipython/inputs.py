@@ -6,6 +6,7 @@ images, files and tools.  A name that does not resolve is a :class:`ConfigError`
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ from agcloud_magic.ipython.options import csv_list, request_fields
 __all__ = [
     "attachment_parts",
     "build_ask",
+    "check_out_name",
     "dataframe_parts",
     "expand_response_id",
     "known_response_ids",
@@ -73,6 +75,24 @@ def expand_response_id(given: str, known: Iterable[str]) -> str:
         f"--continue {given}: no turn of this kernel matches that shortened id; give the full "
         "id (after a kernel restart only the full id is known)."
     )
+
+
+# Names IPython itself relies on in the notebook namespace: -o must not replace them.
+_SHELL_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "display"})
+
+
+def check_out_name(name: str | None) -> None:
+    """Refuse an ``-o`` name that is not a plain identifier or that IPython needs (``_``,
+    ``_ih``, ``__builtins__``, ``get_ipython``, ...): storing the result there would break
+    every later cell."""
+    if name is None:
+        return
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ConfigError(f"-o {name}: not a Python name; use a plain name such as answer")
+    if name.startswith("_") or name in _SHELL_NAMES:
+        raise ConfigError(
+            f"-o {name}: IPython uses that name; choose another, such as answer"
+        )
 
 
 def dataframe_parts(magics: Any, args: Any) -> list[dict[str, Any]]:

@@ -166,12 +166,13 @@ class RespondMagics(Magics):
         return parser.parse_args(argv), cell
 
     def _respond(self, line: str, cell: str | None) -> None:
-        from agcloud_magic.ipython.inputs import build_ask
+        from agcloud_magic.ipython.inputs import build_ask, check_out_name
 
         args, text = self._parse(line, cell)
         if args.help:
             print(self.respond.parser.format_help())
             return
+        check_out_name(args.out)
         ask = build_ask(self, args, text)
         if args.dry_run:
             self._show_dry_run(ask)
