@@ -124,11 +124,24 @@ class Client:
             quota=isinstance(exc, QuotaExceededError),
         )
 
-    def _status_error(self, response: httpx.Response, body: bytes, model: Any) -> AGCloudError:
+    def _status_error(
+        self, response: httpx.Response, content: bytes, request: dict[str, Any] | None = None
+    ) -> AGCloudError:
+        """The error for a non-2xx answer to ``request`` (whose model an unknown-model line
+        names; without a request, e.g. ``GET /models``, the server's words name it)."""
+        model = None if request is None else request.get("model") or self.settings.model
         return status_error(
-            response.status_code, body, dict(response.headers), secret=self.settings.api_key,
+            response.status_code, content, dict(response.headers), secret=self.settings.api_key,
             model=model if isinstance(model, str) else None, base_url=self.settings.base_url,
         )
+
+    def _transport_failure(
+        self, exc: Exception, attempt: int
+    ) -> tuple[AGCloudError, float | None]:
+        """The error for a transport failure of ``attempt``, and the wait before re-sending it
+        (``None``: raise), re-sending only what never went out (:data:`NOT_SENT`)."""
+        error = self._transport_error(exc)
+        return error, self._retry_delay(attempt, error, sent=not isinstance(exc, NOT_SENT))
 
     def _transport_error(self, exc: Exception) -> AGCloudError:
         where = self.settings.base_url
@@ -183,7 +196,6 @@ class Client:
 
         ``cancel`` lets another thread stop it (see :class:`Cancellation`)."""
         url, headers, content = self._prepare(body)
-        model = body.get("model") or self.settings.model
         if self._sync is None:
             self._sync = httpx.Client(timeout=self._timeout())
         started = time.monotonic()
@@ -195,11 +207,10 @@ class Client:
                         cancel.attach(response)
                     if response.status_code < 400:
                         return self._consume(response, body, on_event, started)
-                    error = self._status_error(response, response.read(), model)
+                    error = self._status_error(response, response.read(), body)
                     delay = self._retry_delay(attempt, error, response.headers)
             except httpx.TransportError as exc:
-                error = self._transport_error(exc)
-                delay = self._retry_delay(attempt, error, sent=not isinstance(exc, NOT_SENT))
+                error, delay = self._transport_failure(exc, attempt)
             if delay is None:
                 raise error
             if cancel is None:
@@ -227,7 +238,7 @@ class Client:
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from None
         if response.status_code >= 400:
-            raise self._status_error(response, response.content, None)
+            raise self._status_error(response, response.content)
         try:
             entries = response.json()["data"]
             return [str(entry["id"]) for entry in entries]
@@ -295,7 +306,6 @@ class Client:
     ) -> Result:
         """Async :meth:`create`; cancelling the task closes the stream."""
         url, headers, content = self._prepare(body)
-        model = body.get("model") or self.settings.model
         loop = asyncio.get_running_loop()
         if self._async is None or self._async_loop is not loop:
             # An AsyncClient's connections belong to the loop that opened them; a call from
@@ -310,11 +320,10 @@ class Client:
                 ) as response:
                     if response.status_code < 400:
                         return await self._aconsume(response, body, on_event, started)
-                    error = self._status_error(response, await response.aread(), model)
+                    error = self._status_error(response, await response.aread(), body)
                     delay = self._retry_delay(attempt, error, response.headers)
             except httpx.TransportError as exc:
-                error = self._transport_error(exc)
-                delay = self._retry_delay(attempt, error, sent=not isinstance(exc, NOT_SENT))
+                error, delay = self._transport_failure(exc, attempt)
             if delay is None:
                 raise error
             await asyncio.sleep(delay)
