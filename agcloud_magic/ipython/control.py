@@ -12,6 +12,8 @@ from traitlets import TraitError
 
 from agcloud_magic.errors import ConfigError, one_line, printable
 from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, mask_key
+from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
+from agcloud_magic.ipython.options import unknown
 
 __all__ = [
     "COMMANDS",
@@ -63,8 +65,6 @@ SETTABLE = (
 
 def run_control(magics: Any, line: str) -> Any:
     """Dispatch one ``%agcloud`` line."""
-    from agcloud_magic.ipython.options import unknown
-
     words = line.split()
     # IPython hands a line magic its comment too: "%agcloud offline  # no key" must not
     # read "#" as a word (no subcommand takes a word starting with "#").
@@ -97,8 +97,6 @@ def _help(_magics: Any, _rest: list[str]) -> None:
 
 
 def _source(magics: Any, trait: str, env: str | None = None) -> str:
-    import os
-
     if getattr(magics, trait) is not None:
         return "config"
     return "env" if env and os.environ.get(env) else "default"
@@ -140,9 +138,7 @@ def _set(magics: Any, pair: str) -> None:
     if name in ("api_key", "key"):
         raise ConfigError("Never put the key on a line (it stays in history): use %agcloud login.")
     if sep and name not in SETTABLE:
-        from agcloud_magic.ipython.options import unknown
-
-        raise unknown("setting", name, SETTABLE, HELP_HINT)
+            raise unknown("setting", name, SETTABLE, HELP_HINT)
     if not sep:
         raise ConfigError(f"Cannot set {pair!r}: use key=value with one of {', '.join(SETTABLE)}.")
     trait = magics.traits()[name]
@@ -207,8 +203,6 @@ STANDIN_URL_ENV = "AGCLOUD_STANDIN_URL"
 
 def _offline_options(rest: list[str]) -> tuple[bool, float | None]:
     """``auto`` and ``delay=SECONDS`` from the words after ``%agcloud offline``."""
-    from agcloud_magic.ipython.options import unknown
-
     auto, delay = False, None
     for word in rest:
         if word == "auto":
@@ -274,8 +268,6 @@ def _history(magics: Any, rest: list[str]) -> None:
     if not path:
         print(f"Thread {thread.name!r} has no turns yet.")
         return
-    from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
-
     known = known_response_ids(magics.session.conversation)
     print(f"Thread {thread.name!r}: {len(path)} turn(s), root to head")
     for number, turn in enumerate(path, 1):
@@ -295,8 +287,6 @@ def _new(magics: Any, _rest: list[str]) -> None:
 
 
 def _chats(magics: Any, _rest: list[str]) -> None:
-    from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
-
     conversation = magics.session.conversation
     known = known_response_ids(conversation)
     for name, thread in conversation.threads.items():
