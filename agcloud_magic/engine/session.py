@@ -49,10 +49,10 @@ def _delete_offline_stores() -> None:
 
 
 def _delete_store(path: str) -> None:
+    from agcloud_magic.standin.store import remove_store  # loaded already: offline was used
+
     _OFFLINE_STORES.discard(path)
-    for name in (path, path + ".tmp"):
-        with contextlib.suppress(OSError):
-            os.remove(name)
+    remove_store(path)
 
 
 class Session:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .records import StoredResponse
 
-__all__ = ["MAX_STORED", "ResponseStore"]
+__all__ = ["MAX_STORED", "ResponseStore", "remove_store"]
 
 #: Stored responses kept by default (in memory and on disk); the oldest are forgotten first.
 MAX_STORED = 10_000
@@ -30,6 +30,18 @@ def check_max_stored(max_stored: Any) -> int:
     if isinstance(max_stored, bool) or not isinstance(max_stored, int) or max_stored < 1:
         raise ValueError(f"max_stored must be a positive integer, got {max_stored!r}")
     return max_stored
+
+
+def _temp_path(path: Path) -> Path:
+    """Where a compaction writes before it replaces the file."""
+    return path.with_name(path.name + ".tmp")
+
+
+def remove_store(path: str | os.PathLike[str]) -> None:
+    """Delete a store's file and any compaction left half-done; absent files are fine."""
+    for name in (Path(path), _temp_path(Path(path))):
+        with contextlib.suppress(OSError):
+            name.unlink()
 
 
 def _put(record: StoredResponse) -> dict[str, Any]:
@@ -100,7 +112,7 @@ class ResponseStore:
                 print(f"stand-in: cannot write {self.path}: {exc}", file=sys.stderr)
 
     def _rewrite(self, kept: dict[str, StoredResponse]) -> None:
-        temp = self.path.with_name(self.path.name + ".tmp")
+        temp = _temp_path(self.path)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
