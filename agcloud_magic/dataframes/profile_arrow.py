@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from . import stats
 from ._text import fmt_int, fmt_scalar, fmt_share
 from .profile import TOP_LIMIT, ColumnProfile, Context, finish_numbers, set_top
-from .profile_text import HINT_VALUES, _distinct, _length_note, _python_values, _text_hints
+from .profile_text import HINT_VALUES, length_note, python_values, record_distinct, text_hints
 from .sampling import take_arrow
 
 __all__ = ["profile_arrow"]
@@ -47,7 +47,7 @@ def profile_arrow(data: pa.ChunkedArray, prof: ColumnProfile, ctx: Context) -> N
             prof.hi = fmt_scalar(lo_hi["max"].as_py())
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
             pass
-    return _python_values(values.to_pylist(), prof, ctx)
+    return python_values(values.to_pylist(), prof, ctx)
 
 
 def _is_string_view(typ: pa.DataType) -> bool:
@@ -60,15 +60,15 @@ def _arrow_strings(values: pa.Array | pa.ChunkedArray, prof: ColumnProfile,
     vc = pc.value_counts(values)  # first-seen order, independent of hash seeds
     uniq = vc.field("values")
     counts = vc.field("counts").to_numpy(zero_copy_only=False).astype(np.int64)
-    _distinct(prof, ctx, len(counts), int(np.count_nonzero(counts == 1)), len(values))
+    record_distinct(prof, ctx, len(counts), int(np.count_nonzero(counts == 1)), len(values))
     order = stats.top_order(counts, TOP_LIMIT)
     set_top(prof, [(uniq[int(i)].as_py(), int(counts[i])) for i in order], ctx.sample_rows,
             len(values), not ctx.sampled)
     if len(values):
         lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
-        _length_note(prof, lengths, ctx)
+        length_note(prof, lengths, ctx)
         head = values.slice(0, HINT_VALUES).to_pylist()
-        _text_hints(head, prof, ctx)
+        text_hints(head, prof, ctx)
 
 
 def _arrow_numbers(data: pa.ChunkedArray, values: pa.Array | pa.ChunkedArray,

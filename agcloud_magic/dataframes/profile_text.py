@@ -21,9 +21,13 @@ from .sampling import take_values
 
 __all__ = [
     "HINT_VALUES",
+    "length_note",
     "profile_category",
     "profile_generic",
     "profile_objects",
+    "python_values",
+    "record_distinct",
+    "text_hints",
 ]
 
 HINT_VALUES = 250
@@ -62,14 +66,14 @@ def profile_objects(values: np.ndarray, prof: ColumnProfile, ctx: Context) -> No
     sample = values if ctx.positions is None else values[ctx.positions]
     # Only the sample becomes Python objects (complex or bytes columns are not copied whole).
     sample = sample[~pd.isna(sample)].astype(object, copy=False)
-    _python_values(sample, prof, ctx)
+    python_values(sample, prof, ctx)
 
 
 def profile_generic(arr: Any, prof: ColumnProfile, ctx: Context) -> None:
     """Any other extension array (period, interval, sparse, third-party): counts and values."""
     prof.nulls = int(np.count_nonzero(np.asarray(arr.isna(), dtype=bool)))
     sample = list(arr) if ctx.positions is None else take_values(arr, ctx.positions)
-    _python_values([v for v in sample if not _is_null(v)], prof, ctx)
+    python_values([v for v in sample if not _is_null(v)], prof, ctx)
 
 
 def _is_null(value: Any) -> bool:
@@ -80,7 +84,7 @@ def _is_null(value: Any) -> bool:
     return False
 
 
-def _python_values(values: list | np.ndarray, prof: ColumnProfile, ctx: Context) -> None:
+def python_values(values: list | np.ndarray, prof: ColumnProfile, ctx: Context) -> None:
     """Types, distinct count, frequent values and (for strings) lengths of non-null values."""
     mark = "~" if ctx.sampled else ""
     types = Counter(type(v) for v in values)
@@ -103,7 +107,7 @@ def _python_values(values: list | np.ndarray, prof: ColumnProfile, ctx: Context)
     if not hashable:
         prof.flags["unhashable"] = True
         prof.notes.append("unhashable cells, counted by repr")
-    _distinct(prof, ctx, len(keys), int(np.count_nonzero(counts == 1)), len(values))
+    record_distinct(prof, ctx, len(keys), int(np.count_nonzero(counts == 1)), len(values))
     order = stats.top_order(counts, TOP_LIMIT)
     show = fmt_scalar if hashable and not mixed else _repr_text
     set_top(prof, [(show(keys[i]), int(counts[i])) for i in order], ctx.sample_rows,
@@ -111,8 +115,8 @@ def _python_values(values: list | np.ndarray, prof: ColumnProfile, ctx: Context)
     prof.top_literal = mixed or not hashable or bool(ranked and ranked[0][1] != "str")
     if ranked and len(ranked) == 1 and ranked[0][1] == "str":
         lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-        _length_note(prof, lengths, ctx)
-        _text_hints(list(values[:HINT_VALUES]), prof, ctx)
+        length_note(prof, lengths, ctx)
+        text_hints(list(values[:HINT_VALUES]), prof, ctx)
 
 
 def _repr_text(value: Any) -> str:
@@ -123,21 +127,23 @@ def _type_name(t: type) -> str:
     return t.__name__ if t.__module__ == "builtins" else t.__qualname__
 
 
-def _distinct(prof: ColumnProfile, ctx: Context, seen: int, singletons: int,
-              sample_n: int) -> None:
+def record_distinct(prof: ColumnProfile, ctx: Context, seen: int, singletons: int,
+                    sample_n: int) -> None:
+    """The distinct count from ``seen`` values (``singletons`` seen once) of ``sample_n``."""
     est = stats.distinct_estimate(seen, singletons, sample_n, prof.non_null)
     prof.distinct, prof.distinct_exact = round(est), not ctx.sampled
     prof.flags["singletons"] = singletons
 
 
-def _length_note(prof: ColumnProfile, lengths: np.ndarray, ctx: Context) -> None:
+def length_note(prof: ColumnProfile, lengths: np.ndarray, ctx: Context) -> None:
+    """The ``len lo-hi (mean m)`` note of a text column."""
     mark = "~" if ctx.sampled else ""
     lo, hi, mean = int(lengths.min()), int(lengths.max()), float(lengths.mean())
     prof.notes.append(f"len{mark} {fmt_int(lo)}-{fmt_int(hi)} (mean {fmt_num(mean, 3)})")
     prof.flags["len_max"] = hi
 
 
-def _text_hints(head: list, prof: ColumnProfile, ctx: Context) -> None:
+def text_hints(head: list, prof: ColumnProfile, ctx: Context) -> None:
     """Flag strings that are really numbers or ISO dates (from up to 250 sample values)."""
     if not head:
         return
