@@ -10,6 +10,7 @@ a key from server text before it is kept.
     AGCloudError
     ├── ConfigError                      settings or options are unusable; nothing was sent
     │   ├── MissingKeyError              no AGCLOUD_API_KEY
+    │   ├── InvalidKeyError              the key holds characters no key has
     │   └── InsecureBaseURLError         http:// to a non-loopback host
     ├── APIStatusError                   the server answered with a non-2xx status
     │   ├── BadRequestError              400 / 422
@@ -24,10 +25,13 @@ a key from server text before it is kept.
     ├── ConnectionFailedError            could not connect (after retries)
     │   └── ConnectionDroppedError       closed mid-request, after it was sent (not re-sent)
     ├── RequestTimeoutError              no answer in time
+    │   └── DeadlineExceededError        the whole request took longer than its deadline
     ├── StreamError                      the response failed after it started
     │   ├── ResponseFailedError          ``error`` event or ``response.failed``
     │   ├── IncompleteResponseError      ``response.incomplete`` (e.g. max_output_tokens)
-    │   └── StreamCutError               the stream ended without a terminal event
+    │   ├── StreamCutError               the stream ended without a terminal event
+    │   └── ServerDataError              the answer is not usable Responses API data
+    │       └── AnswerTooLargeError      the answer passed the size cap
     ├── RequestInterrupted               the user interrupted (Ctrl-C, Stop)
     └── ToolError                        the tool loop could not go on
 """
@@ -42,13 +46,16 @@ from typing import Any
 __all__ = [
     "AGCloudError",
     "APIStatusError",
+    "AnswerTooLargeError",
     "AuthenticationError",
     "BadRequestError",
     "ConfigError",
     "ConnectionDroppedError",
     "ConnectionFailedError",
+    "DeadlineExceededError",
     "IncompleteResponseError",
     "InsecureBaseURLError",
+    "InvalidKeyError",
     "MissingKeyError",
     "ModelNotFoundError",
     "NotFoundError",
@@ -59,6 +66,7 @@ __all__ = [
     "RequestInterrupted",
     "RequestTimeoutError",
     "ResponseFailedError",
+    "ServerDataError",
     "ServerError",
     "StreamCutError",
     "StreamError",
@@ -148,6 +156,10 @@ class MissingKeyError(ConfigError):
         )
 
 
+class InvalidKeyError(ConfigError):
+    """The key holds characters no API key has (a pasted zero-width space, a line break)."""
+
+
 class InsecureBaseURLError(ConfigError):
     """A plain-http base URL that is not on loopback would send the key in clear text."""
 
@@ -222,6 +234,11 @@ class RequestTimeoutError(AGCloudError):
     """The server did not answer in time."""
 
 
+class DeadlineExceededError(RequestTimeoutError):
+    """The whole request (connect, headers, every byte of the answer) took longer than its
+    deadline, however steadily the server trickled."""
+
+
 class StreamError(AGCloudError):
     """The response failed after it had started."""
 
@@ -242,6 +259,15 @@ class IncompleteResponseError(StreamError):
 
 class StreamCutError(StreamError):
     """The stream ended without a terminal event: the answer is cut short."""
+
+
+class ServerDataError(StreamError):
+    """The server answered with something that is not usable Responses API data: malformed
+    or mislabelled events, an HTML page, a redirect, a body that does not decode."""
+
+
+class AnswerTooLargeError(ServerDataError):
+    """The answer passed the configured size cap; what arrived before it is kept."""
 
 
 class RequestInterrupted(AGCloudError):
