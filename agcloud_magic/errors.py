@@ -74,6 +74,7 @@ __all__ = [
     "one_line",
     "printable",
     "redact",
+    "remember_secret",
     "request_id_from",
     "scrub",
     "status_error",
@@ -82,10 +83,32 @@ __all__ = [
 _KEY_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-]{2})[A-Za-z0-9_\-]{4,}")
 
 
+# Every key the package was given (see remember_secret), newest last: redact() masks them all
+# whatever their shape, so a server echoing the key in any field cannot get it shown.  Bounded:
+# a session that cycles through keys keeps the most recent ones.
+_SECRETS: dict[str, None] = {}
+_MAX_SECRETS = 32
+# Shorter strings are not remembered: masking every "abc" in every message would garble the
+# messages, and such a value is no secret worth the name.
+_MIN_SECRET = 8
+
+
+def remember_secret(secret: str | None) -> None:
+    """Mask ``secret`` in every message and error attribute from now on (see :func:`redact`)."""
+    if not secret or len(secret) < _MIN_SECRET:
+        return
+    _SECRETS.pop(secret, None)
+    _SECRETS[secret] = None
+    while len(_SECRETS) > _MAX_SECRETS:
+        del _SECRETS[next(iter(_SECRETS))]
+
+
 def redact(text: str, secret: str | None = None) -> str:
-    """Return ``text`` with ``secret`` and anything shaped like an ``sk-`` key masked."""
-    if secret:
-        text = text.replace(secret, "[redacted key]")
+    """Return ``text`` with ``secret``, every remembered key and anything shaped like an
+    ``sk-`` key masked."""
+    for known in (secret, *reversed(_SECRETS)):
+        if known and known in text:
+            text = text.replace(known, "[redacted key]")
     return _KEY_PATTERN.sub(r"\1…[redacted]", text)
 
 
@@ -130,10 +153,17 @@ class AGCloudError(Exception):
     hint: str = ""
 
     def __init__(self, message: str, *, partial: Any = None) -> None:
-        self.message = redact(one_line(message, limit=600))
+        self.message = one_line(message, limit=600)
         # The partial result (text already streamed) of a request that failed mid-way.
         self.partial = partial
         super().__init__(self.message)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Every text attribute (message, code, param, request_id ...) may quote the server,
+        # which saw the key: masked on the way in, so no attribute can show it.
+        if isinstance(value, str):
+            value = redact(value)
+        super().__setattr__(name, value)
 
     def __str__(self) -> str:
         return self.message

@@ -93,8 +93,9 @@ def test_no_first_byte_in_time_names_the_url_the_timeout_and_the_knob(server):
     with pytest.raises(RequestTimeoutError) as info:
         make_client(server.base_url, timeout=0.3).create({"input": "x", "stream": True})
     assert str(info.value) == (
-        f"No answer from {server.base_url} within 0.3 s; not re-sent, since the server may still "
-        "be running it: try again, or raise the timeout (%agcloud config timeout=120)."
+        f"No answer from {server.base_url} within 0.3 s (timeout: the longest silence allowed); "
+        "not re-sent, since the server may still be running it: try again, or raise it "
+        "(%agcloud config timeout=120)."
     )
 
 
@@ -105,8 +106,8 @@ def test_a_stall_mid_stream_keeps_the_partial_answer_marked_cut(server):
             {"input": "one two three four five six", "stream": True}
         )
     assert str(info.value) == (
-        "The stream stalled for more than 0.3 s; the partial answer is kept. Run again, or "
-        "raise the timeout (%agcloud config timeout=120)."
+        "The stream stalled for more than 0.3 s (timeout: the longest silence allowed); the "
+        "partial answer is kept. Run again, or raise it (%agcloud config timeout=120)."
     )
     partial = info.value.partial
     assert partial.status == "cut" and partial.text
@@ -169,10 +170,15 @@ def test_a_json_answer_that_failed_raises_response_failed(stream):
     assert info.value.partial.id == "resp_failed"
 
 
-def test_a_json_answer_that_is_not_json_is_a_cut_answer():
+def test_a_json_answer_that_is_not_a_response_says_so_not_cut_short():
     with _JSONServer("just a string") as url, pytest.raises(Exception) as info:
         make_client(url).create({"input": "x", "stream": False})
-    assert type(info.value).__name__ == "StreamCutError"
+    assert type(info.value).__name__ == "ServerDataError"
+    assert str(info.value) == (
+        f"The server at {url} answered 200 with something other than a JSON Response "
+        "(application/json), not the Responses API: check the base URL (it should end in /v1, "
+        "e.g. https://aiandgpu.com/v1)."
+    )
 
 
 # -- closing the pools --------------------------------------------------------------------

@@ -28,6 +28,8 @@ class Preferences:
     stream: bool = True
     format: str = "markdown"
     timeout: float = 60.0
+    deadline: float = 900.0
+    max_answer_mb: int = 64
     max_retries: int = 2
     summary_budget: int = 6000
     max_tool_rounds: int = 8

@@ -121,6 +121,8 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "role": partial(_one_of, ROLES),
     "format": partial(_one_of, FORMATS),
     "timeout": _positive,
+    "deadline": _positive,
+    "max_answer_mb": partial(_between, 1, 4096, integer=True),
     "max_retries": partial(_between, 0, 10, integer=True),
     "summary_budget": partial(_at_least, 500, unit=" characters"),
     "max_tool_rounds": partial(_between, 1, 100, integer=True),

@@ -80,6 +80,8 @@ class Session:
             base_url=prefs.base_url,
             model=prefs.model,
             timeout=prefs.timeout,
+            deadline=prefs.deadline,
+            max_answer_bytes=prefs.max_answer_mb * 2**20,
             max_retries=prefs.max_retries,
             allow_insecure_http=prefs.allow_insecure_http,
         )

@@ -21,17 +21,22 @@ import httpx
 from agcloud_magic._version import __version__
 from agcloud_magic.errors import (
     AGCloudError,
+    AnswerTooLargeError,
     ConnectionDroppedError,
     ConnectionFailedError,
+    DeadlineExceededError,
     QuotaExceededError,
     RequestInterrupted,
     RequestTimeoutError,
+    ServerDataError,
+    one_line,
     request_id_from,
     status_error,
 )
+from agcloud_magic.http import deadline
 from agcloud_magic.http.cancel import Cancellation
 from agcloud_magic.http.retry import RetryPolicy
-from agcloud_magic.http.settings import Settings
+from agcloud_magic.http.settings import Settings, is_loopback_host
 from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.accumulator import Accumulator
 from agcloud_magic.wire.outcome import conclude, whole_response
@@ -90,8 +95,26 @@ class Client:
 
     # -- shared pieces -------------------------------------------------------------------
 
-    def _timeout(self) -> httpx.Timeout:
-        return httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
+    def _pool_options(self) -> dict[str, Any]:
+        """What both pools are built with.  A loopback base URL ignores the proxy settings of
+        the environment (``HTTP_PROXY`` on JupyterHub and corporate machines): the plain-http
+        exemption holds only because the key never leaves the machine, and a proxy would
+        carry it, in clear text, to another host."""
+        host = httpx.URL(self.settings.base_url).host
+        return {
+            "timeout": httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout),
+            "trust_env": not is_loopback_host(host),
+        }
+
+    def _new_sync(self) -> httpx.Client:
+        pool = httpx.Client(**self._pool_options())
+        deadline.install(pool)
+        return pool
+
+    def _new_async(self) -> httpx.AsyncClient:
+        pool = httpx.AsyncClient(**self._pool_options())
+        deadline.install(pool)
+        return pool
 
     def _prepare(self, body: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
         key = self.settings.require_key()
@@ -147,10 +170,13 @@ class Client:
         where = self.settings.base_url
         sent = not isinstance(exc, NOT_SENT)
         if isinstance(exc, httpx.TimeoutException):
+            if deadline.passed():
+                return self._deadline_error()
             resent = "; not re-sent, since the server may still be running it" if sent else ""
             return RequestTimeoutError(
-                f"No answer from {where} within {self.settings.timeout:g} s{resent}: try again, "
-                "or raise the timeout (%agcloud config timeout=120)."
+                f"No answer from {where} within {self.settings.timeout:g} s (timeout: the "
+                f"longest silence allowed){resent}: try again, or raise it "
+                "(%agcloud config timeout=120)."
             )
         if sent:
             return ConnectionDroppedError(
@@ -162,15 +188,75 @@ class Client:
             "AGCLOUD_BASE_URL (%agcloud offline starts a local stand-in)."
         )
 
+    def _deadline_error(self, acc: Accumulator | None = None) -> DeadlineExceededError:
+        kept = "; the partial answer is kept" if acc is not None else ""
+        error = DeadlineExceededError(
+            f"The request to {self.settings.base_url} took longer than its deadline of "
+            f"{self.settings.deadline:g} s (deadline: the whole request, however steadily the "
+            f"server sends){kept}. Try again, or raise it (%agcloud config deadline=1800)."
+        )
+        if acc is not None:
+            error.partial = acc.finish(cut=True)
+        return error
+
+    def _too_large(self, acc: Accumulator) -> AnswerTooLargeError:
+        cap = self.settings.max_answer_bytes
+        return AnswerTooLargeError(
+            f"The answer passed {cap / 2**20:g} MB and was stopped there; the part shown is "
+            "kept. If it is meant to be that long, raise the cap "
+            "(%agcloud config max_answer_mb=256).",
+            partial=acc.finish(cut=True),
+        )
+
+    def _not_decodable(self, exc: Exception, acc: Accumulator) -> ServerDataError:
+        return ServerDataError(
+            f"The answer from {self.settings.base_url} did not decode ({one_line(str(exc), 120)}"
+            "): the server or a proxy sent a broken compressed body; what arrived before it is "
+            "kept. Run again; if it persists, the gateway is at fault.",
+            partial=acc.finish(cut=True),
+        )
+
+    def _redirect_error(self, response: httpx.Response) -> ServerDataError:
+        # Never followed: the key would go along to wherever the Location points.
+        where = one_line(response.headers.get("location", "nowhere given"), 200)
+        return ServerDataError(
+            f"The server at {self.settings.base_url} answered {response.status_code} (a "
+            f"redirect to {where}), which is not followed, so the key goes only where you set: "
+            "set AGCLOUD_BASE_URL (or %agcloud config base_url=...) to the address it names."
+        )
+
+    def _not_the_api(self, response: httpx.Response, what: str) -> ServerDataError:
+        kind = one_line(response.headers.get("content-type", "no content type"), 80)
+        return ServerDataError(
+            f"The server at {self.settings.base_url} answered {response.status_code} with "
+            f"{what} ({kind}), not the Responses API: check the base URL (it should end in "
+            "/v1, e.g. https://aiandgpu.com/v1)."
+        )
+
+    def _whole(self, response: httpx.Response, data: bytes) -> Accumulator:
+        """The accumulator of a whole JSON answer, or the error saying what came instead."""
+        acc = whole_response(data)
+        if acc.terminal is None:
+            looks_html = data.lstrip()[:1] == b"<" or "html" in response.headers.get(
+                "content-type", "")
+            raise self._not_the_api(response, "an HTML page" if looks_html else
+                                    "something other than a JSON Response")
+        return acc
+
     @staticmethod
-    def _feed(acc: Accumulator, parser: SSEParser, chunk: bytes, on_event: EventCallback | None):
+    def _feed(acc: Accumulator, parser: SSEParser, chunk: bytes,
+              on_event: EventCallback | None) -> int:
+        """Fold the events ``chunk`` completes; returns how many there were."""
+        count = 0
         for sse in parser.feed(chunk):
             event = ev.decode_event(sse)
             if event is None:
                 continue
+            count += 1
             acc.feed(event)
             if on_event is not None:
                 on_event(event)
+        return count
 
     @staticmethod
     def _is_stream(response: httpx.Response, body: dict[str, Any]) -> bool:
@@ -194,34 +280,48 @@ class Client:
     ) -> Result:
         """Send one request and wait for the whole answer (streamed if ``body["stream"]``).
 
-        ``cancel`` lets another thread stop it (see :class:`Cancellation`)."""
+        ``cancel`` lets another thread stop it (see :class:`Cancellation`).  The whole call,
+        retries included, ends within ``settings.deadline`` seconds."""
         url, headers, content = self._prepare(body)
         if self._sync is None:
-            self._sync = httpx.Client(timeout=self._timeout())
+            self._sync = self._new_sync()
         started = time.monotonic()
         attempt = 0
-        while True:
-            try:
-                with self._sync.stream("POST", url, content=content, headers=headers) as response:
-                    if cancel is not None:
-                        cancel.attach(response)
-                    if response.status_code < 400:
-                        return self._consume(response, body, on_event, started)
-                    error = self._status_error(response, response.read(), body)
-                    delay = self._retry_delay(attempt, error, response.headers)
-            except httpx.TransportError as exc:
-                error, delay = self._transport_failure(exc, attempt)
-            if delay is None:
-                raise error
-            if cancel is None:
-                time.sleep(delay)
-            elif cancel.wait(delay):
-                # Cancelled before or during the wait (Ctrl-C on a Retry-After, say): the
-                # retry must not go out, or the server would run a request nobody reads.
-                raise RequestInterrupted(
-                    "Interrupted: the request was cancelled before it was retried."
-                ) from error
-            attempt += 1
+        with deadline.deadline(self.settings.deadline) as until:
+            while True:
+                try:
+                    with self._sync.stream("POST", url, content=content,
+                                           headers=headers) as response:
+                        if cancel is not None:
+                            cancel.attach(response)
+                        if response.status_code < 300:
+                            return self._consume(response, body, on_event, started)
+                        if response.status_code < 400:
+                            raise self._redirect_error(response)
+                        error = self._status_error(response, response.read(), body)
+                        delay = self._retry_delay(attempt, error, response.headers)
+                except httpx.TransportError as exc:
+                    error, delay = self._transport_failure(exc, attempt)
+                delay = self._within(delay, until)
+                if delay is None:
+                    raise error
+                if cancel is None:
+                    time.sleep(delay)
+                elif cancel.wait(delay):
+                    # Cancelled before or during the wait (Ctrl-C on a Retry-After, say): the
+                    # retry must not go out, or the server would run a request nobody reads.
+                    raise RequestInterrupted(
+                        "Interrupted: the request was cancelled before it was retried."
+                    ) from error
+                attempt += 1
+
+    @staticmethod
+    def _within(delay: float | None, until: float | None) -> float | None:
+        """The wait before a retry, or ``None`` (no retry) when the retry would start after
+        the deadline: the error in hand is more useful than a deadline message."""
+        if delay is None or until is None:
+            return delay
+        return delay if time.monotonic() + delay < until else None
 
     def models(self) -> list[str]:
         """The ids of the models the server offers this key (``GET /models``), in its order.
@@ -231,10 +331,11 @@ class Client:
         key = self.settings.require_key()
         url = self.settings.checked_base_url() + "/models"
         if self._sync is None:
-            self._sync = httpx.Client(timeout=self._timeout())
+            self._sync = self._new_sync()
         try:
-            response = self._sync.get(url, headers={**self._headers(key),
-                                                    "Accept": "application/json"})
+            with deadline.deadline(self.settings.deadline):
+                response = self._sync.get(url, headers={**self._headers(key),
+                                                        "Accept": "application/json"})
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from None
         if response.status_code >= 400:
@@ -252,30 +353,17 @@ class Client:
         self, response: httpx.Response, body: dict[str, Any], on_event: EventCallback | None,
         started: float,
     ) -> Result:
-        request_id = request_id_from(response.headers)
-        if not self._is_stream(response, body):
-            try:
-                data = response.read()
-            except httpx.TransportError as exc:
-                raise self._transport_error(exc) from None
-            return self._conclude(whole_response(data), started=started, request_id=request_id)
-        acc, parser = Accumulator(), SSEParser()
+        reading = _Reading(self, response, body, on_event, started)
         try:
             for chunk in response.iter_bytes():
-                self._feed(acc, parser, chunk, on_event)
-        except httpx.TimeoutException:
-            raise self._timeout_mid_stream(acc) from None
-        except httpx.TransportError:
-            pass  # the connection dropped: reported as cut short below
-        return self._conclude(acc, started=started, request_id=request_id)
-
-    def _timeout_mid_stream(self, acc: Accumulator) -> RequestTimeoutError:
-        error = RequestTimeoutError(
-            f"The stream stalled for more than {self.settings.timeout:g} s; the partial answer "
-            "is kept. Run again, or raise the timeout (%agcloud config timeout=120)."
-        )
-        error.partial = acc.finish(cut=True)
-        return error
+                reading.take(chunk)
+        except httpx.TimeoutException as exc:
+            raise reading.timed_out(exc) from None
+        except httpx.DecodingError as exc:
+            raise self._not_decodable(exc, reading.acc) from None
+        except httpx.TransportError as exc:
+            reading.dropped(exc)  # the connection dropped: reported below
+        return reading.end()
 
     def close(self) -> None:
         """Close both connection pools (the async one on the loop that opened it)."""
@@ -310,48 +398,104 @@ class Client:
         if self._async is None or self._async_loop is not loop:
             # An AsyncClient's connections belong to the loop that opened them; a call from
             # another loop (a second asyncio.run, say) gets a pool of its own.
-            self._async, self._async_loop = httpx.AsyncClient(timeout=self._timeout()), loop
+            self._async, self._async_loop = self._new_async(), loop
         started = time.monotonic()
         attempt = 0
-        while True:
-            try:
-                async with self._async.stream(
-                    "POST", url, content=content, headers=headers
-                ) as response:
-                    if response.status_code < 400:
-                        return await self._aconsume(response, body, on_event, started)
-                    error = self._status_error(response, await response.aread(), body)
-                    delay = self._retry_delay(attempt, error, response.headers)
-            except httpx.TransportError as exc:
-                error, delay = self._transport_failure(exc, attempt)
-            if delay is None:
-                raise error
-            await asyncio.sleep(delay)
-            attempt += 1
+        with deadline.deadline(self.settings.deadline) as until:
+            while True:
+                try:
+                    async with self._async.stream(
+                        "POST", url, content=content, headers=headers
+                    ) as response:
+                        if response.status_code < 300:
+                            return await self._aconsume(response, body, on_event, started)
+                        if response.status_code < 400:
+                            raise self._redirect_error(response)
+                        error = self._status_error(response, await response.aread(), body)
+                        delay = self._retry_delay(attempt, error, response.headers)
+                except httpx.TransportError as exc:
+                    error, delay = self._transport_failure(exc, attempt)
+                delay = self._within(delay, until)
+                if delay is None:
+                    raise error
+                await asyncio.sleep(delay)
+                attempt += 1
 
     async def _aconsume(
         self, response: httpx.Response, body: dict[str, Any], on_event: EventCallback | None,
         started: float,
     ) -> Result:
-        request_id = request_id_from(response.headers)
-        if not self._is_stream(response, body):
-            try:
-                data = await response.aread()
-            except httpx.TransportError as exc:
-                raise self._transport_error(exc) from None
-            return self._conclude(whole_response(data), started=started, request_id=request_id)
-        acc, parser = Accumulator(), SSEParser()
+        reading = _Reading(self, response, body, on_event, started)
         try:
             async for chunk in response.aiter_bytes():
-                self._feed(acc, parser, chunk, on_event)
-        except httpx.TimeoutException:
-            raise self._timeout_mid_stream(acc) from None
-        except httpx.TransportError:
-            pass
-        return self._conclude(acc, started=started, request_id=request_id)
+                reading.take(chunk)
+        except httpx.TimeoutException as exc:
+            raise reading.timed_out(exc) from None
+        except httpx.DecodingError as exc:
+            raise self._not_decodable(exc, reading.acc) from None
+        except httpx.TransportError as exc:
+            reading.dropped(exc)
+        return reading.end()
 
     async def aclose(self) -> None:
         """Close the async connection pool."""
         if self._async is not None:
             await self._async.aclose()
             self._async = self._async_loop = None
+
+
+class _Reading:
+    """One answer being read: bytes counted against the size cap, SSE events folded (or the
+    whole JSON body kept, for a non-streamed answer), and the first bytes kept while no event
+    has come, so a gateway that labels a JSON answer (or an HTML page) as an event stream is
+    understood, or named, instead of looking cut short."""
+
+    def __init__(self, client: Client, response: httpx.Response, body: dict[str, Any],
+                 on_event: EventCallback | None, started: float) -> None:
+        self.client = client
+        self.response = response
+        self.streamed = client._is_stream(response, body)
+        self.on_event = on_event
+        self.started = started
+        self.acc = Accumulator()
+        self.parser = SSEParser()
+        self.received = 0
+        self.events = 0
+        self.head = bytearray()  # the body so far, while no event came (bounded by the cap)
+
+    def take(self, chunk: bytes) -> None:
+        """Count and fold one chunk of the (decompressed) body."""
+        self.received += len(chunk)
+        if self.received > self.client.settings.max_answer_bytes:
+            raise self.client._too_large(self.acc)
+        if not self.streamed or not self.events:
+            self.head += chunk
+        if self.streamed:
+            self.events += self.client._feed(self.acc, self.parser, chunk, self.on_event)
+
+    def timed_out(self, exc: Exception) -> AGCloudError:
+        """The error for a timeout mid-answer: the deadline's, or the gap's."""
+        if deadline.passed():
+            return self.client._deadline_error(self.acc)
+        if not self.streamed:
+            return self.client._transport_error(exc)
+        error = RequestTimeoutError(
+            f"The stream stalled for more than {self.client.settings.timeout:g} s (timeout: "
+            "the longest silence allowed); the partial answer is kept. Run again, or raise it "
+            "(%agcloud config timeout=120)."
+        )
+        error.partial = self.acc.finish(cut=True)
+        return error
+
+    def dropped(self, exc: Exception) -> None:
+        """The connection dropped mid-answer: a whole answer cannot be used."""
+        if not self.streamed:
+            raise self.client._transport_error(exc) from None
+
+    def end(self) -> Result:
+        """The result of the whole body, or the error saying what was wrong with it."""
+        request_id = request_id_from(self.response.headers)
+        acc = self.acc
+        if not self.streamed or (not self.events and self.head.lstrip()[:1] in (b"{", b"<")):
+            acc = self.client._whole(self.response, bytes(self.head))
+        return self.client._conclude(acc, started=self.started, request_id=request_id)

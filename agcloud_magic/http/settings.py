@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from agcloud_magic.errors import ConfigError, InsecureBaseURLError, MissingKeyError
+from agcloud_magic.errors import (
+    ConfigError,
+    InsecureBaseURLError,
+    InvalidKeyError,
+    MissingKeyError,
+    remember_secret,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -24,6 +31,7 @@ __all__ = [
     "ENV_MODEL",
     "Settings",
     "check_base_url",
+    "clean_key",
     "is_loopback_host",
     "mask_key",
 ]
@@ -46,11 +54,35 @@ def mask_key(key: str | None) -> str:
     return f"{head}…{key[-4:]}" if len(key) >= 12 else f"{head}…"
 
 
+def clean_key(key: str | None) -> str | None:
+    """``key`` without the white space around it (a key read from a CRLF file ends in
+    ``\r\n``), or :class:`InvalidKeyError` when what is left holds a character no API key
+    has: anything but printable ASCII (a zero-width space or a non-breaking space pasted
+    with it, a line break inside).  Such a key would otherwise fail deep in the HTTP library,
+    in an exception whose text and frame locals hold the whole key.  The message names the
+    character and its place, never the key."""
+    if key is None:
+        return None
+    stripped = key.strip()
+    for place, char in enumerate(stripped, start=1):
+        if not "!" <= char <= "~":
+            name = unicodedata.name(char, "a control character")
+            raise InvalidKeyError(
+                f"The API key holds U+{ord(char):04X} ({name}) at character {place} of "
+                f"{len(stripped)}, which no key has: copy the key again (AGCLOUD_API_KEY or "
+                "%agcloud login)."
+            )
+    return stripped or None
+
+
 def is_loopback_host(host: str | None) -> bool:
-    """True for localhost and addresses in 127.0.0.0/8 or ::1."""
+    """True for ``localhost`` and literal addresses in 127.0.0.0/8 or ``::1``.
+
+    Not ``*.localhost``: RFC 6761 lets resolvers answer those from DNS, so such a name may
+    lead off the machine, with the key in clear text over plain http."""
     if not host:
         return False
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+    if host.lower().rstrip(".") == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -89,6 +121,17 @@ class Settings:
     connect_timeout: float = 10.0
     max_retries: int = 2
     allow_insecure_http: bool = False
+    # The whole request, however steadily the server trickles (``timeout`` bounds one gap).
+    deadline: float = 900.0
+    # Bytes of answer (after decompression) read before the request is stopped.
+    max_answer_bytes: int = 64 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        # The one point every key passes (environment, %agcloud login, Client(api_key=...)):
+        # cleaned here, and remembered so every error message masks it whatever its shape.
+        key = clean_key(self.api_key)
+        object.__setattr__(self, "api_key", key)
+        remember_secret(key)
 
     def __repr__(self) -> str:
         return (

@@ -11,7 +11,7 @@ from typing import Any
 from traitlets import TraitError
 
 from agcloud_magic.errors import ConfigError, one_line, printable
-from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, mask_key
+from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, clean_key, mask_key
 from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
 from agcloud_magic.ipython.options import unknown
 
@@ -56,6 +56,8 @@ SETTABLE = (
     "stream",
     "format",
     "timeout",
+    "deadline",
+    "max_answer_mb",
     "max_retries",
     "summary_budget",
     "max_tool_rounds",
@@ -177,7 +179,8 @@ def _first_line(exc: Exception) -> str:
 def _login(magics: Any, _rest: list[str]) -> None:
     import getpass
 
-    key = getpass.getpass(f"AGCloud API key (kept in memory only; or set {ENV_KEY}): ").strip()
+    # Checked as it is typed (a pasted zero-width space), not at the first request.
+    key = clean_key(getpass.getpass(f"AGCloud API key (kept in memory only; or set {ENV_KEY}): "))
     if not key:
         print("No key entered; nothing changed.")
         return

@@ -54,6 +54,12 @@ class RespondMagics(Magics):
     timeout = Float(60.0, help="Seconds to wait for the server (connect and between chunks).").tag(
         config=True
     )
+    deadline = Float(
+        900.0, help="Seconds one whole request may take, however steadily the server sends."
+    ).tag(config=True)
+    max_answer_mb = Int(64, help="Megabytes of answer read before a request is stopped.").tag(
+        config=True
+    )
     max_retries = Int(2, help="Retries before the first byte (429, 5xx, connection errors).").tag(
         config=True
     )
