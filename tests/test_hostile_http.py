@@ -286,3 +286,30 @@ def test_a_whole_response_labelled_as_an_event_stream_is_read_as_the_answer(host
 def test_every_failure_above_is_of_the_package_s_tree():
     for error in (AnswerTooLargeError, DeadlineExceededError, ServerDataError, InvalidKeyError):
         assert issubclass(error, AGCloudError)
+
+
+# -- cancelling at any stage ------------------------------------------------------------------
+
+
+def _silent(conn: Connection, _request: Request) -> None:
+    while conn.open:  # reads the request, then never sends a status line
+        conn.pause(0.05)
+
+
+def test_a_cancel_stops_a_request_still_waiting_for_its_status_line(hostile):
+    import threading
+
+    from agcloud_magic.errors import RequestInterrupted
+    from agcloud_magic.http.cancel import Cancellation
+
+    hostile.script = _silent
+    cancel = Cancellation()
+    timer = threading.Timer(0.3, cancel.cancel)
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(RequestInterrupted):
+        client(hostile.base_url, timeout=20).create({"input": "hi", "stream": True},
+                                                    cancel=cancel)
+    # Before, the socket was out of reach until the headers came: the read ran to its timeout.
+    assert time.monotonic() - started < 5
+    timer.join()

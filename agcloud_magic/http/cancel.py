@@ -7,8 +7,6 @@ import socket
 import threading
 from typing import Any
 
-import httpx
-
 __all__ = ["Cancellation"]
 
 
@@ -17,9 +15,10 @@ class Cancellation:
 
     A blocked socket read does not notice a flag, so :meth:`cancel` also shuts the
     connection's socket down: the read returns at once and the ``with`` block closes the
-    response.  (Before the response headers arrive there is no socket to reach yet; the
-    request then ends at its timeout, and its result is ignored.)  Waits between retries go
-    through :meth:`wait`, which a cancel cuts short, so no retry is sent after a cancel.
+    response.  The client hands the socket over from the request's first socket operation
+    on (:meth:`watch`, through ``http/deadline.py``), so a request still connecting or waiting
+    for its status line stops at once too.  Waits between retries go through :meth:`wait`,
+    which a cancel cuts short, so no retry is sent after a cancel.
     """
 
     def __init__(self) -> None:
@@ -36,10 +35,10 @@ class Cancellation:
         """Sleep up to ``seconds``; return True (at once) when cancelled meanwhile or before."""
         return self._event.wait(seconds)
 
-    def attach(self, response: httpx.Response) -> None:
-        """Remember the socket under ``response`` (cancelling at once if already cancelled)."""
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
+    def watch(self, sock: Any) -> None:
+        """Remember ``sock`` as the request's socket (shut it down at once if cancelled)."""
+        if sock is self._socket and sock is not None:
+            return  # the hot path: every read of a stream passes here
         with self._lock:
             self._socket = sock
             late = self.cancelled

@@ -287,13 +287,12 @@ class Client:
             self._sync = self._new_sync()
         started = time.monotonic()
         attempt = 0
-        with deadline.deadline(self.settings.deadline) as until:
+        watcher = None if cancel is None else cancel.watch
+        with deadline.deadline(self.settings.deadline) as until, deadline.watching(watcher):
             while True:
                 try:
                     with self._sync.stream("POST", url, content=content,
                                            headers=headers) as response:
-                        if cancel is not None:
-                            cancel.attach(response)
                         if response.status_code < 300:
                             return self._consume(response, body, on_event, started)
                         if response.status_code < 400:
@@ -301,6 +300,10 @@ class Client:
                         error = self._status_error(response, response.read(), body)
                         delay = self._retry_delay(attempt, error, response.headers)
                 except httpx.TransportError as exc:
+                    if cancel is not None and cancel.cancelled:
+                        raise RequestInterrupted(
+                            "Interrupted: the request was cancelled before its answer began."
+                        ) from None
                     error, delay = self._transport_failure(exc, attempt)
                 delay = self._within(delay, until)
                 if delay is None:

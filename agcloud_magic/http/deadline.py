@@ -1,4 +1,5 @@
-"""A total deadline for one request, enforced on every socket operation under httpx.
+"""A total deadline for one request, enforced on every socket operation under httpx; and the
+socket under a request, handed to whoever may need to cancel it, from its first byte on.
 
 httpx's timeouts bound each *gap* (one connect, one read, one write), so a server that sends
 a keep-alive comment, a header byte or one byte of answer before each gap runs out keeps a
@@ -7,6 +8,12 @@ is given ``min(its own timeout, time left until the deadline)``, and one that st
 the deadline fails at once, as a timeout.  The deadline is a context variable set around one
 request (:func:`deadline`), so the same pool serves requests with different deadlines, and
 sync and async requests alike (a context variable follows the thread or the task).
+
+A :class:`~agcloud_magic.http.cancel.Cancellation` needs the request's socket to stop a
+blocked read from another thread; httpx hands it over only with the response headers, so a
+request still connecting or waiting for its status line could not be stopped.  The streams
+here pass their socket to the watcher set around the request (:func:`watching`) on every
+operation, so a cancel reaches the socket at any stage.
 
 The network backend is the one part of httpcore (httpx's own engine) that is made to be
 replaced; httpx 0.28 just does not take it as an argument, so :func:`install` puts it on the
@@ -18,17 +25,37 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpcore
 import httpx
 
-__all__ = ["deadline", "install", "passed"]
+__all__ = ["deadline", "install", "passed", "watching"]
 
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "agcloud_request_deadline", default=None
 )
+_WATCHER: contextvars.ContextVar[Callable[[Any], None] | None] = contextvars.ContextVar(
+    "agcloud_request_socket_watcher", default=None
+)
+
+
+@contextlib.contextmanager
+def watching(watcher: Callable[[Any], None] | None) -> Iterator[None]:
+    """Call ``watcher(socket)`` with the socket of every sync socket operation inside the
+    block (``None``: nobody watches)."""
+    token = _WATCHER.set(watcher)
+    try:
+        yield
+    finally:
+        _WATCHER.reset(token)
+
+
+def _watch(stream: Any) -> None:
+    watcher = _WATCHER.get()
+    if watcher is not None:
+        watcher(stream.get_extra_info("socket"))
 
 
 @contextlib.contextmanager
@@ -65,9 +92,11 @@ class _SyncStream(httpcore.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        _watch(self._inner)
         return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        _watch(self._inner)
         self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
