@@ -30,6 +30,7 @@ from agcloud_magic.errors import (
     RequestTimeoutError,
     ServerDataError,
     one_line,
+    redact,
     request_id_from,
     status_error,
 )
@@ -266,6 +267,8 @@ class Client:
         return bool(body.get("stream")) and not kind.startswith("application/json")
 
     def _conclude(self, acc: Accumulator, *, started: float, request_id: str | None) -> Result:
+        # The request id is the server's header, kept on the result: it may echo the key too.
+        request_id = None if request_id is None else redact(request_id, self.settings.api_key)
         return conclude(acc, elapsed=time.monotonic() - started, request_id=request_id,
                         secret=self.settings.api_key)
 
