@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -21,6 +21,7 @@ import httpx
 from agcloud_magic._version import __version__
 from agcloud_magic.errors import (
     AGCloudError,
+    AnswerTooLargeError,
     ConnectionDroppedError,
     ConnectionFailedError,
     QuotaExceededError,
@@ -36,7 +37,7 @@ from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.accumulator import Accumulator
 from agcloud_magic.wire.outcome import conclude, whole_response
 from agcloud_magic.wire.result import Result
-from agcloud_magic.wire.sse import SSEParser
+from agcloud_magic.wire.sse import ServerSentEvent, SSEParser
 
 __all__ = ["Cancellation", "Client", "EventCallback"]
 
@@ -164,7 +165,19 @@ class Client:
 
     @staticmethod
     def _feed(acc: Accumulator, parser: SSEParser, chunk: bytes, on_event: EventCallback | None):
-        for sse in parser.feed(chunk):
+        try:
+            sses = parser.feed(chunk)
+        except AnswerTooLargeError as exc:
+            # Fold (and show) what came before the oversized line, then stop with it kept.
+            Client._fold(acc, getattr(exc, "events", ()), on_event)
+            exc.partial = acc.finish(cut=True)
+            raise
+        Client._fold(acc, sses, on_event)
+
+    @staticmethod
+    def _fold(acc: Accumulator, sses: Iterable[ServerSentEvent],
+              on_event: EventCallback | None) -> None:
+        for sse in sses:
             event = ev.decode_event(sse)
             if event is None:
                 continue
