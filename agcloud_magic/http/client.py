@@ -178,11 +178,10 @@ class Client:
     def _fold(acc: Accumulator, sses: Iterable[ServerSentEvent],
               on_event: EventCallback | None) -> None:
         for sse in sses:
-            event = ev.decode_event(sse)
-            if event is None:
-                continue
-            acc.feed(event)
-            if on_event is not None:
+            # Folded first (which also normalises its delta), then shown; None: not shown
+            # (``[DONE]``, garbage, anything after the terminal event).
+            event = acc.feed_sse(sse)
+            if event is not None and on_event is not None:
                 on_event(event)
 
     @staticmethod
