@@ -104,5 +104,6 @@ class Result:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from agcloud_magic.display.markdown import to_safe_html
+        from agcloud_magic.display.render import plain_text
 
-        return {"text/plain": self.text, "text/html": to_safe_html(self.text)}
+        return {"text/plain": plain_text(self.text), "text/html": to_safe_html(self.text)}
