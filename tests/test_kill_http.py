@@ -169,10 +169,11 @@ def test_a_json_answer_that_failed_raises_response_failed(stream):
     assert info.value.partial.id == "resp_failed"
 
 
-def test_a_json_answer_that_is_not_json_is_a_cut_answer():
+def test_a_json_answer_that_is_not_an_object_is_unusable_server_data():
+    # Not "cut short; run again": the server did answer, with something else than a Response.
     with _JSONServer("just a string") as url, pytest.raises(Exception) as info:
         make_client(url).create({"input": "x", "stream": False})
-    assert type(info.value).__name__ == "StreamCutError"
+    assert type(info.value).__name__ == "ServerDataError"
 
 
 # -- closing the pools --------------------------------------------------------------------
