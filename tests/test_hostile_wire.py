@@ -338,3 +338,17 @@ def test_the_client_keeps_the_answer_through_hostile_lines(use_async):
             result = client.create(body, on_event=shown.append)
     assert result.text == f"Hi {SMILE}" and deltas(shown) == f"Hi {SMILE}"
     assert result.usage is None and result.model == "echo"  # the dict dropped, created's kept
+
+
+def test_an_http_error_body_with_a_lone_half_gives_a_clean_message():
+    from .gateway_support import Capture
+
+    body = b'{"error": {"message": "bad value \\ud83d here", "code": "invalid_value"}}'
+    with replaying(b"") as server:
+        server.queue.clear()
+        server.push(Capture(400, "Bad Request", [("content-type", "application/json")], body))
+        client = Client(Settings(api_key="sk-test-0123456789", base_url=server.base_url,
+                                 model="echo"))
+        with pytest.raises(AGCloudError) as caught:
+            client.create({"model": "echo", "input": "hi", "stream": True})
+    assert "bad value \ufffd here" in str(caught.value).encode("utf-8").decode("utf-8")

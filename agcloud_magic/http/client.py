@@ -131,10 +131,16 @@ class Client:
         """The error for a non-2xx answer to ``request`` (whose model an unknown-model line
         names; without a request, e.g. ``GET /models``, the server's words name it)."""
         model = None if request is None else request.get("model") or self.settings.model
-        return status_error(
+        error = status_error(
             response.status_code, content, dict(response.headers), secret=self.settings.api_key,
             model=model if isinstance(model, str) else None, base_url=self.settings.base_url,
         )
+        # The server's words are quoted: half of a surrogate pair in them (a UTF-16 gateway's
+        # "\ud83d") would make the message unprintable in a kernel or a terminal.
+        clean = ev.replace_surrogates(error.message)
+        if clean != error.message:
+            error.message, error.args = clean, (clean,)
+        return error
 
     def _transport_failure(
         self, exc: Exception, attempt: int
