@@ -23,7 +23,7 @@ from agcloud_magic.wire.sse import ServerSentEvent
 __all__ = ["Accumulator"]
 
 _STATUS = {ev.COMPLETED: "completed", ev.INCOMPLETE: "incomplete", ev.FAILED: "failed"}
-_HIGH_END, _LOW, _LOW_END = "\udbff", "\udc00", "\udfff"
+_SURROGATE_FIRST, _HIGH_END, _LOW, _LOW_END = "\ud800", "\udbff", "\udc00", "\udfff"
 
 
 def _index(value: Any) -> int | None:
@@ -84,15 +84,21 @@ class Accumulator:
             return False
         kind = event.get("type")
         seq = event.get("sequence_number")
-        if _index(seq) is not None:
+        if type(seq) is int:  # not isinstance: a bool is no sequence number
             if self.last_sequence is not None and seq != self.last_sequence + 1:
                 self.sequence_gaps += 1
             self.last_sequence = seq
-        if kind in ev.DELTAS:
+        if kind == ev.TEXT_DELTA:
+            # The hot path, inlined: plain text with no surrogate at either end, none held.
+            delta = event.get("delta")
+            if (type(delta) is not str or not delta or self._held
+                    or _SURROGATE_FIRST <= delta[0] <= _LOW_END
+                    or _SURROGATE_FIRST <= delta[-1] <= _LOW_END):
+                delta = self._delta(kind, event)
+            self._text.append(delta)
+        elif kind in ev.DELTAS:
             delta = self._delta(kind, event)  # type: ignore[arg-type]  # kind is in DELTAS
-            if kind == ev.TEXT_DELTA:
-                self._text.append(delta)
-            elif kind == ev.SUMMARY_DELTA:
+            if kind == ev.SUMMARY_DELTA:
                 self._summary.append(delta)
             elif kind == ev.ARGS_DELTA:
                 index = _index(event.get("output_index"))
@@ -135,7 +141,7 @@ class Accumulator:
                 delta = "\ufffd" + delta
         elif starts_low:
             delta = "\ufffd" + delta[1:]
-        if "\ud800" <= delta[-1:] <= _HIGH_END:
+        if _SURROGATE_FIRST <= delta[-1:] <= _HIGH_END:
             self._held[kind] = delta[-1]
             delta = delta[:-1]
         event["delta"] = delta

@@ -87,10 +87,15 @@ class SSEParser:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         lines = chunk.split(b"\n")
         rest = lines.pop()  # the start of a line not ended yet ("" after a line end)
+        # No line can be longer than the chunk plus what was pending: most chunks skip the
+        # per-line length check.
+        check = len(chunk) + self._pending_len > self.max_line
         if lines and self._pending:
             lines[0] = b"".join([*self._pending, lines[0]])
             self._pending, self._pending_len = [], 0
-        long = next((i for i, line in enumerate(lines) if len(line) > self.max_line), None)
+        long = None
+        if check:
+            long = next((i for i, line in enumerate(lines) if len(line) > self.max_line), None)
         if long is None:
             self._pending_len += len(rest)
             if self._pending_len <= self.max_line:
