@@ -129,6 +129,9 @@ def scrub(value: Any, secret: str | None = None) -> Any:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def printable(text: str) -> str:
     """``text`` with every control character shown as an escape (``\\x1b``), so a server's
     string cannot drive a terminal or reorder what is read; other text is kept as it is."""
@@ -160,9 +163,11 @@ class AGCloudError(Exception):
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Every text attribute (message, code, param, request_id ...) may quote the server,
-        # which saw the key: masked on the way in, so no attribute can show it.
+        # which saw the key: masked on the way in, so no attribute can show it.  Half of a
+        # surrogate pair (a UTF-16 gateway's "\ud83d") would make it unprintable in a kernel
+        # or a terminal: replaced too.
         if isinstance(value, str):
-            value = redact(value)
+            value = _LONE_SURROGATE.sub("\ufffd", redact(value))
         super().__setattr__(name, value)
 
     def __str__(self) -> str:

@@ -1,8 +1,8 @@
 """An endless event stream on loopback, in its own process: ``python _endless_server.py PORT``.
 
-Every POST gets ``response.created`` and then text deltas of lorem words in paragraphs, as fast as the socket
-takes them, until the client goes away: the fastest a runaway server can send, for as long as a
-bench needs (the stand-in's answers are finite and start late when they are huge)."""
+Every POST gets ``response.created`` and then text deltas of lorem words in paragraphs, as fast
+as the socket takes them, until the client goes away: the fastest a runaway server can send, for
+as long as a bench needs (the stand-in's answers are finite and start late when they are huge)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import socket
 import sys
 import threading
 
-WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor".split()
+WORDS = ("lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed",
+         "do", "eiusmod", "tempor")
 
 
 def _event(kind: str, **fields: object) -> bytes:

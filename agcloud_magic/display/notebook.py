@@ -16,7 +16,17 @@ import time
 from collections.abc import Callable
 
 from agcloud_magic.display.markdown import BlockSplitter, escape, first_fence, to_safe_html
-from agcloud_magic.display.render import _DIM, _EMPTY, FORMATS, DisplayTarget, Publisher, _one_line
+from agcloud_magic.display.render import (
+    _DIM,
+    _EMPTY,
+    DIFFERS_NOTE,
+    FORMATS,
+    DisplayTarget,
+    Publisher,
+    _one_line,
+    join_notes,
+    plain_text,
+)
 
 __all__ = ["NotebookRenderer"]
 
@@ -196,13 +206,18 @@ class NotebookRenderer:
         self, *, footer: str, metadata: dict, note: str | None = None, text: str | None = None
     ) -> None:
         """Collapse everything into the last display: safe HTML of the whole answer, reasoning,
-        tool lines, footer and note, ``text/plain`` = the raw text, metadata under
-        ``"agcloud_magic"``; every earlier display is emptied.
+        tool lines, footer and note, ``text/plain`` = the text with control characters
+        escaped, metadata under ``"agcloud_magic"``; every earlier display is emptied.
 
         ``text`` (the final answer, see :meth:`Renderer.finish`) replaces the last round's
-        streamed text when they differ: an answer that arrived whole had no deltas at all."""
-        if text and not self._ended and "".join(self._parts[self._round_start :]) != text:
-            self._parts[self._round_start :] = [text]
+        streamed text when they differ: an answer that arrived whole had no deltas at all; one
+        whose deltas said something else gets :data:`DIFFERS_NOTE` in the footer."""
+        if text and not self._ended:
+            streamed = "".join(self._parts[self._round_start :])
+            if streamed != text:
+                if streamed:
+                    note = join_notes(note, DIFFERS_NOTE)
+                self._parts[self._round_start :] = [text]
         self._footer, self._metadata, self._note = footer, metadata, note
         self._finalize()
 
@@ -346,7 +361,7 @@ class NotebookRenderer:
             )
         if not plain.strip():  # nothing answered: say why in plain front ends too
             plain = "\n".join(x for x in (self._error, self._note) if x)
-        return "".join(parts), plain
+        return "".join(parts), plain_text(plain)
 
     def _finalize(self) -> None:
         self._end_thinking()

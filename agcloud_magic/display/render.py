@@ -14,17 +14,25 @@ and the publisher that talks to IPython, is the IPython face's choice
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 from agcloud_magic.errors import printable
 
 __all__ = [
+    "DIFFERS_NOTE",
     "FORMATS",
     "DisplayTarget",
     "Publisher",
     "Renderer",
     "format_footer",
+    "join_notes",
+    "plain_text",
 ]
+
+# Said once, at the end, when the final answer is not what streamed (deltas out of order, a
+# gateway that rewrites): the final one is what -o, the thread and the panel keep.
+DIFFERS_NOTE = "the final answer differs from what was streamed; showing the final one"
 
 FORMATS = ("markdown", "text", "code", "json")
 _DIM = "color:var(--jp-ui-font-color2,#888)"
@@ -60,9 +68,10 @@ class Renderer(Protocol):
         ``text`` is the final answer (``Result.text``) of a request that ended normally; the
         renderer shows it when it was not streamed (``--no-stream``, ``stream=False``, a
         gateway that answers a stream request with plain JSON: no delta ever arrived) or
-        when it differs from what streamed since the last tool call.  ``None`` (failed or
-        interrupted requests) keeps the streamed copy: it is exactly what arrived.  An empty
-        ``text`` never erases streamed text (a streamed refusal, say).
+        when it differs from what streamed since the last tool call; in that second case it
+        says so (:data:`DIFFERS_NOTE`), since the user saw another text go by.  ``None``
+        (failed or interrupted requests) keeps the streamed copy: it is exactly what arrived.
+        An empty ``text`` never erases streamed text (a streamed refusal, say).
         """
 
     def error(self, message: str) -> None:
@@ -109,6 +118,25 @@ def format_footer(model: str | None, usage: dict | None, seconds: float | None) 
     if seconds is not None:
         parts.append(f"{seconds:.1f} s" if seconds < 100 else f"{seconds:.0f} s")
     return " · ".join(parts)
+
+
+def join_notes(*notes: str | None) -> str | None:
+    """The notes that are set, joined with `` · `` (``None`` if none is)."""
+    return " · ".join(n for n in notes if n) or None
+
+
+# C0 and C1 controls but tab and newline: model text in text/plain must not drive whatever
+# shows it (a terminal front end, a pager, a copy pasted into a shell).
+_PLAIN_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain_text(text: str) -> str:
+    """``text`` for a ``text/plain`` output: control characters shown as escapes (``\\x1b``),
+    like :func:`agcloud_magic.errors.printable`, but newlines and tabs kept (``\\r\\n``
+    becomes ``\\n``; a lone ``\\r``, which overwrites the line, is escaped)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    return _PLAIN_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _one_line(text: str, limit: int) -> str:

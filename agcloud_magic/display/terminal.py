@@ -6,7 +6,7 @@ import os
 import sys
 from typing import TextIO
 
-from agcloud_magic.display.render import FORMATS, _one_line
+from agcloud_magic.display.render import DIFFERS_NOTE, FORMATS, _one_line
 
 __all__ = ["TerminalRenderer"]
 
@@ -107,12 +107,20 @@ class TerminalRenderer:
     ) -> None:
         """Write what of the final ``text`` was not streamed (all of it when the answer came
         whole, see :meth:`Renderer.finish`), end the answer's line, write the footer (and
-        note) dimmed.  Printed text cannot be taken back: a streamed copy that is not a
-        prefix of ``text`` stays as it is."""
+        note) dimmed.  Printed text cannot be taken back: when the streamed copy is not a
+        prefix of ``text``, one dim line (:data:`DIFFERS_NOTE`) and the whole final text
+        follow it."""
         if text:
             shown = "".join(self._round)
-            if text.startswith(shown) and text != shown:
-                self.append(text[len(shown) :])
+            if text.startswith(shown):
+                if text != shown:
+                    self.append(text[len(shown) :])
+            else:
+                self._end_thinking()
+                self._newline()
+                self._write(f"[{DIFFERS_NOTE}]", "2")
+                self._write("\n")
+                self.append(text)
         self._end_thinking()
         self._newline()
         line = " · ".join(x for x in (footer, note) if x)

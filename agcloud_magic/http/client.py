@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -42,7 +42,7 @@ from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.accumulator import Accumulator
 from agcloud_magic.wire.outcome import conclude, whole_response
 from agcloud_magic.wire.result import Result
-from agcloud_magic.wire.sse import SSEParser
+from agcloud_magic.wire.sse import ServerSentEvent, SSEParser
 
 __all__ = ["Cancellation", "Client", "EventCallback"]
 
@@ -247,14 +247,27 @@ class Client:
     @staticmethod
     def _feed(acc: Accumulator, parser: SSEParser, chunk: bytes,
               on_event: EventCallback | None) -> int:
-        """Fold the events ``chunk`` completes; returns how many there were."""
+        """Fold the events ``chunk`` completes; returns how many were passed on."""
+        try:
+            sses = parser.feed(chunk)
+        except AnswerTooLargeError as exc:
+            # Fold (and show) what came before the oversized line, then stop with it kept.
+            Client._fold(acc, getattr(exc, "events", ()), on_event)
+            exc.partial = acc.finish(cut=True)
+            raise
+        return Client._fold(acc, sses, on_event)
+
+    @staticmethod
+    def _fold(acc: Accumulator, sses: Iterable[ServerSentEvent],
+              on_event: EventCallback | None) -> int:
         count = 0
-        for sse in parser.feed(chunk):
-            event = ev.decode_event(sse)
+        for sse in sses:
+            # Folded first (which also normalises its delta), then shown; None: not shown
+            # (``[DONE]``, garbage, anything after the terminal event).
+            event = acc.feed_sse(sse)
             if event is None:
                 continue
             count += 1
-            acc.feed(event)
             if on_event is not None:
                 on_event(event)
         return count

@@ -4,11 +4,19 @@ Events stay plain dicts (what ``json.loads`` returns): building a typed object p
 more than the rest of the client together, and every consumer dispatches on ``event["type"]``
 anyway.  The names below are the ones the package acts on; any other type passes through
 untouched (the protocol's union of event types keeps growing).
+
+Server text is made safe to show here, at the edge: a gateway that slices UTF-16 strings can
+send half of a surrogate pair (``"\\ud83d"``), which ``json.loads`` keeps as a lone surrogate
+that no UTF-8 writer (a kernel's message serialiser, a terminal) accepts.  Only a payload
+whose raw text holds such an escape is walked (:func:`decode_event`, :func:`load_json`), so
+the common delta costs one regular-expression scan of its line; every lone surrogate becomes
+U+FFFD, except the two ends of a delta, which the accumulator joins with its neighbours.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from agcloud_magic.wire.sse import ServerSentEvent
@@ -18,6 +26,7 @@ __all__ = [
     "ARGS_DONE",
     "COMPLETED",
     "CREATED",
+    "DELTAS",
     "ERROR",
     "FAILED",
     "INCOMPLETE",
@@ -37,6 +46,8 @@ __all__ = [
     "Event",
     "decode_event",
     "error_details",
+    "load_json",
+    "replace_surrogates",
 ]
 
 Event = dict[str, Any]
@@ -64,34 +75,130 @@ ERROR = "error"
 TERMINAL = frozenset({COMPLETED, INCOMPLETE, FAILED})
 
 
+# Events whose "delta" is text that continues in the next event of the same type.
+DELTAS = frozenset({TEXT_DELTA, REFUSAL_DELTA, ARGS_DELTA, SUMMARY_DELTA})
+
+# A JSON escape of half a surrogate pair, \\ud800-\\udfff (json.loads joins whole pairs).
+_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE = re.compile("[\ud800-\udfff]")
+_LOW = "\udc00"
+
+
+def replace_surrogates(text: str, *, keep_ends: bool = False) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD; ``keep_ends`` keeps a low one at
+    the start and a high one at the end (the halves a neighbouring delta may complete)."""
+    if not _LONE.search(text):
+        return text
+    last = len(text) - 1
+
+    def replace(match: re.Match[str]) -> str:
+        char, at = match.group(), match.start()
+        if keep_ends and ((at == 0 and char >= _LOW) or (at == last and char < _LOW)):
+            return char
+        return "\ufffd"
+
+    return _LONE.sub(replace, text)
+
+
+def _clean_strings(value: Any, keep_delta_ends: bool) -> Any:
+    """Replace lone surrogates in every string (and key) of a decoded payload, in place.
+
+    Iterative, not recursive: the payload may nest almost as deep as ``json.loads`` allows,
+    and a recursive walk from a deeper stack would overflow where the parse did not."""
+    if isinstance(value, str):
+        return replace_surrogates(value)
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in list(node):
+                item = node[key]
+                fixed_key = replace_surrogates(key) if isinstance(key, str) else key
+                if isinstance(item, str):
+                    ends = keep_delta_ends and node is value and key == "delta"
+                    item = replace_surrogates(item, keep_ends=ends)
+                elif isinstance(item, (dict, list)):
+                    stack.append(item)
+                if fixed_key != key:
+                    del node[key]
+                node[fixed_key] = item
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, str):
+                    node[index] = replace_surrogates(item)
+                elif isinstance(item, (dict, list)):
+                    stack.append(item)
+    return value
+
+
+def load_json(data: str | bytes) -> Any:
+    """``json.loads(data)`` with lone surrogates replaced (see the module docstring); raises
+    ``ValueError`` for anything that is not JSON, nesting too deep for the parser included."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        # "[[[[..." 100k deep: no Responses API payload nests past a dozen levels, so this
+        # is malformed data like any other, not a crash of ours.
+        raise ValueError("JSON nested too deeply") from None
+    escape = _ESCAPE_BYTES if isinstance(data, bytes) else _ESCAPE
+    if escape.search(data):  # type: ignore[arg-type]  # the pattern matches data's type
+        value = _clean_strings(value, keep_delta_ends=False)
+    return value
+
+
 def decode_event(sse: ServerSentEvent) -> Event | None:
-    """The JSON payload of one SSE as an event dict, or ``None`` for ``[DONE]`` and non-JSON.
+    """The JSON payload of one SSE as an event dict, or ``None`` for ``[DONE]`` and anything
+    that is not a JSON object (non-JSON, or nested past the parser's recursion limit).
 
     The type comes from the payload's ``type`` (some proxies drop the ``event:`` line), falling
     back to the SSE event name; a bare ``{"error": {...}}`` (LiteLLM's error in a stream) is an
-    ``error`` event, or the stream would just look cut.
+    ``error`` event, or the stream would just look cut.  Lone surrogates are replaced (the ends
+    of a delta's text are left to the accumulator).
     """
     data = sse.data
     if not data or data == "[DONE]":
         return None
     try:
         payload = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # A deep "[[[[..." line is as malformed as any other garbage line; the accumulator
+        # counts these, so a stream of nothing else fails as unusable data (not as "cut").
         return None
     if not isinstance(payload, dict):
         return None
-    if "type" not in payload:
+    # Two substring tests first: far cheaper than the regex on every delta of a stream.
+    if ("\\ud" in data or "\\uD" in data) and _ESCAPE.search(data):
+        _clean_strings(payload, keep_delta_ends=payload.get("type") in DELTAS)
+    if not isinstance(payload.get("type"), str):
         payload["type"] = ERROR if isinstance(payload.get("error"), dict) else sse.event
     return payload
 
 
+def _code(value: Any) -> str | None:
+    """An error code: text, or a number (an HTTP status) as text; anything else is dropped."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    return value if isinstance(value, str) and value else None
+
+
+def _text(*values: Any) -> str | None:
+    """The first non-empty text (a number counts, as text) among ``values``."""
+    return next((_code(v) for v in values if _code(v)), None)
+
+
 def error_details(event: Event) -> tuple[str | None, str]:
-    """``(code, message)`` of an ``error`` event, nested (what OpenAI sends) or flat (the spec)."""
+    """``(code, message)`` of an ``error`` event, nested (what OpenAI sends) or flat (the spec).
+
+    Values of the wrong type (a dict as message, a list as code) are dropped, not shown; a
+    number is kept as text."""
     nested = event.get("error")
     if isinstance(nested, dict):
-        code = nested.get("code") or nested.get("type")
-        message = nested.get("message") or event.get("message") or "unknown error"
+        code = _code(nested.get("code")) or _code(nested.get("type"))
+        message = _text(nested.get("message"), event.get("message"))
     else:
-        code = event.get("code")
-        message = event.get("message") or "unknown error"
-    return (str(code) if code else None), str(message)
+        code = _code(event.get("code"))
+        message = _text(event.get("message"))
+    return code, message or "unknown error"

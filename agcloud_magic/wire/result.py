@@ -6,19 +6,53 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Result", "output_text"]
+__all__ = ["Result", "clean_usage", "output_text"]
+
+# The token counts every face reads (footer, %agcloud usage, history, the panel).
+_COUNTS = ("input_tokens", "output_tokens", "total_tokens")
 
 
 def output_text(output: list[dict[str, Any]]) -> str:
-    """Concatenate, in order, every ``output_text`` part of every message item."""
+    """Concatenate, in order, every ``output_text`` part of every message item (items, parts
+    and texts of the wrong type are skipped: the output comes from the server)."""
     texts: list[str] = []
     for item in output:
-        if item.get("type") != "message":
+        if not isinstance(item, dict) or item.get("type") != "message":
             continue
-        for part in item.get("content") or ():
-            if part.get("type") == "output_text":
-                texts.append(part.get("text") or "")
+        content = item.get("content")
+        for part in content if isinstance(content, list) else ():
+            if isinstance(part, dict) and part.get("type") == "output_text":
+                text = part.get("text")
+                if isinstance(text, str):
+                    texts.append(text)
     return "".join(texts)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def clean_usage(usage: Any) -> dict[str, Any] | None:
+    """The server's ``usage`` in the shape the package reads, or ``None`` if it is no object.
+
+    ``input_tokens``, ``output_tokens`` and ``total_tokens`` that are not non-negative ints
+    become 0 (the key stays, so the footer still shows a count); a ``*_details`` entry is
+    kept only as a dict, its fields zeroed the same way; any other field is kept only as a
+    non-negative int.  Checked once, here, so no later reader (``%agcloud usage``, history,
+    the footer) fails on a turn a server once answered oddly.
+    """
+    if not isinstance(usage, dict):
+        return None
+    clean: dict[str, Any] = {}
+    for key, value in usage.items():
+        if key.endswith("_details"):
+            if isinstance(value, dict):
+                clean[key] = {k: v if _is_count(v) else 0 for k, v in value.items()}
+        elif key in _COUNTS:
+            clean[key] = value if _is_count(value) else 0
+        elif _is_count(value):
+            clean[key] = value
+    return clean
 
 
 @dataclass
@@ -70,5 +104,6 @@ class Result:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from agcloud_magic.display.markdown import to_safe_html
+        from agcloud_magic.display.render import plain_text
 
-        return {"text/plain": self.text, "text/html": to_safe_html(self.text)}
+        return {"text/plain": plain_text(self.text), "text/html": to_safe_html(self.text)}
