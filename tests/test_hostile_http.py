@@ -313,3 +313,28 @@ def test_a_cancel_stops_a_request_still_waiting_for_its_status_line(hostile):
     # Before, the socket was out of reach until the headers came: the read ran to its timeout.
     assert time.monotonic() - started < 5
     timer.join()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_error_status_whose_body_does_not_decode_is_still_one_line(hostile, mode):
+    hostile.script = answer(500, b"\x1f\x8b\x08\x00broken" * 4,
+                            [("content-type", "application/json"), ("content-encoding", "gzip")])
+    api = client(hostile.base_url)
+    with pytest.raises(AGCloudError) as info:
+        if mode == "sync":
+            api.create({"input": "hi"})
+        else:
+            asyncio.run(api.acreate({"input": "hi"}))
+    assert str(info.value).startswith("Server error (500)")
+
+
+def test_an_endless_error_body_is_read_only_as_far_as_a_message_needs(hostile):
+    def endless_error(conn: Connection, _request: Request) -> None:
+        conn.head(503, [("content-type", "text/plain"), ("transfer-encoding", "chunked")])
+        while conn.open and conn.chunk(b"e" * 65536):
+            pass
+
+    hostile.script = endless_error
+    with pytest.raises(AGCloudError) as info:
+        client(hostile.base_url, deadline=20.0).create({"input": "hi"})
+    assert str(info.value).startswith("Server error (503)")

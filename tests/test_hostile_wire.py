@@ -141,6 +141,14 @@ def test_json_nested_past_the_recursion_limit_is_a_malformed_line():
     assert isinstance(result, Result) and result.text == "still here"
 
 
+@pytest.mark.parametrize("kind", [["response.output_text.delta"], {"a": 1}, 7, None])
+def test_a_type_of_the_wrong_type_with_a_lone_half_is_no_crash(kind):
+    # Found by tests/test_hostile_property.py: the surrogate walk looked the type up in a set.
+    line = json.dumps({"type": kind, "delta": "\ud83d"}).encode()
+    result = outcome(sse(line, *answer(["fine"])))
+    assert isinstance(result, Result) and result.text == "fine"
+
+
 def test_a_stream_of_only_garbage_is_server_data_not_completed():
     deep = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
     error = outcome(sse(b"<html>", deep, b"[1, 2]", b'"text"', b"not json"))

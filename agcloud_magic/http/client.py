@@ -313,7 +313,7 @@ class Client:
                             return self._consume(response, body, on_event, started)
                         if response.status_code < 400:
                             raise self._redirect_error(response)
-                        error = self._status_error(response, response.read(), body)
+                        error = self._status_error(response, _error_body(response), body)
                         delay = self._retry_delay(attempt, error, response.headers)
                 except httpx.TransportError as exc:
                     if cancel is not None and cancel.cancelled:
@@ -430,7 +430,8 @@ class Client:
                             return await self._aconsume(response, body, on_event, started)
                         if response.status_code < 400:
                             raise self._redirect_error(response)
-                        error = self._status_error(response, await response.aread(), body)
+                        error = self._status_error(response, await _aerror_body(response),
+                                                   body)
                         delay = self._retry_delay(attempt, error, response.headers)
                 except httpx.TransportError as exc:
                     error, delay = self._transport_failure(exc, attempt)
@@ -461,6 +462,37 @@ class Client:
         if self._async is not None:
             await self._async.aclose()
             self._async = self._async_loop = None
+
+
+# An error body is quoted in one line: a megabyte is far more than any server's message, and
+# a bound keeps an endless or bombed error body from filling memory.
+ERROR_BODY_LIMIT = 2**20
+
+
+def _error_body(response: httpx.Response) -> bytes:
+    """The start of an error answer's body (``b""`` if it does not decode)."""
+    body = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) >= ERROR_BODY_LIMIT:
+                break
+    except httpx.DecodingError:
+        return b""
+    return bytes(body[:ERROR_BODY_LIMIT])
+
+
+async def _aerror_body(response: httpx.Response) -> bytes:
+    """Async :func:`_error_body`."""
+    body = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) >= ERROR_BODY_LIMIT:
+                break
+    except httpx.DecodingError:
+        return b""
+    return bytes(body[:ERROR_BODY_LIMIT])
 
 
 class _Reading:

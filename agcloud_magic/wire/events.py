@@ -167,11 +167,12 @@ def decode_event(sse: ServerSentEvent) -> Event | None:
         return None
     if not isinstance(payload, dict):
         return None
-    # Two substring tests first: far cheaper than the regex on every delta of a stream.
-    if ("\\ud" in data or "\\uD" in data) and _ESCAPE.search(data):
-        _clean_strings(payload, keep_delta_ends=payload.get("type") in DELTAS)
+    # The type first: a list or dict there would fail the set lookup below.
     if not isinstance(payload.get("type"), str):
         payload["type"] = ERROR if isinstance(payload.get("error"), dict) else sse.event
+    # Two substring tests first: far cheaper than the regex on every delta of a stream.
+    if ("\\ud" in data or "\\uD" in data) and _ESCAPE.search(data):
+        _clean_strings(payload, keep_delta_ends=payload["type"] in DELTAS)
     return payload
 
 
