@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import copy
 import gzip
+import itertools
 import json
 import random
+import time
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agcloud_magic.display.render import plain_text
 from agcloud_magic.ipython.extension import get_magics
 
 from .hostile_server import SSE_HEAD, Connection, HostileServer, Request, completed, delta, sse
@@ -38,18 +41,22 @@ WRONG_VALUES = [None, 7, -1, 1.5, True, [], [1, 2], {}, {"a": 1}, "text", "x" * 
 texts = st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(max_size=40))
 
 
+_IDS = itertools.count(1)
+
+
 def _valid_stream(pieces: list[str]) -> list[dict[str, Any]]:
-    text = "".join(pieces)
+    """A right stream of ``pieces``, with a response id of its own (as a server gives)."""
+    text, rid = "".join(pieces), f"resp_{next(_IDS)}"
     item = {"type": "message", "id": "msg_1", "role": "assistant", "status": "in_progress",
             "content": []}
     events: list[dict[str, Any]] = [
         {"type": "response.created",
-         "response": {"id": "resp_h", "status": "in_progress", "model": "hostile"}},
+         "response": {"id": rid, "status": "in_progress", "model": "hostile"}},
         {"type": "response.output_item.added", "output_index": 0, "item": item},
         *(delta(piece) for piece in pieces),
         {"type": "response.output_text.done", "output_index": 0, "content_index": 0,
          "text": text},
-        completed(text, id="resp_h"),
+        completed(text, id=rid),
     ]
     for number, event in enumerate(events):
         event["sequence_number"] = number
@@ -153,13 +160,50 @@ def _script(spec: dict[str, Any]):
 
 # -- the faces --------------------------------------------------------------------------------
 
-PROPERTY = settings(max_examples=60, deadline=None, derandomize=True,
+PROPERTY = settings(max_examples=100, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@pytest.fixture
-def hostile_ip(ip, monkeypatch):
+class KernelPublisher:
+    """Keeps every display bundle with its metadata, serialised first as ipykernel does (JSON
+    that is not ASCII-only, then UTF-8), so what a kernel cannot send fails here too."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict[str, str], dict | None]] = []
+
+    def display(self, data: dict[str, str], metadata: dict | None = None) -> Any:
+        publisher = self
+
+        class Handle:
+            def update(self, data: dict[str, str], metadata: dict | None = None) -> None:
+                publisher.send(data, metadata)
+
+        self.send(data, metadata)
+        return Handle()
+
+    def send(self, data: dict[str, str], metadata: dict | None) -> None:
+        json.dumps({"data": data, "metadata": metadata}, ensure_ascii=False).encode("utf-8")
+        self.sent.append((dict(data), metadata))
+
+    def final(self) -> dict[str, str]:
+        """The final bundle: the one with the metadata (earlier displays are emptied after)."""
+        finals = [data for data, meta in self.sent if meta and meta.get("agcloud_magic")]
+        return finals[-1] if finals else {}
+
+
+@pytest.fixture(params=["notebook", "terminal"])
+def hostile_ip(request, ip, monkeypatch):
+    """``ip`` pointed at a hostile server, rendering as in a kernel or in a terminal."""
+    import agcloud_magic.ipython.renderers as renderers
+
+    publisher = None
+    if request.param == "notebook":
+        publisher = KernelPublisher()
+        original = renderers.make_renderer
+        monkeypatch.setattr(renderers, "make_renderer",
+                            lambda shell=None, fmt="markdown", **kw: original(
+                                shell, fmt, publisher=publisher))
     with HostileServer(_script({"status": 200, "kind": "", "body": b"", "encoding": None,
                                 "cuts": [], "headers": []})) as server:
         magics = get_magics(ip)
@@ -167,7 +211,7 @@ def hostile_ip(ip, monkeypatch):
         magics.timeout = 2.0
         magics.deadline = 10.0
         magics.max_retries = 1
-        yield ip, server
+        yield ip, server, publisher
 
 
 def _one_line_error(html: str) -> str | None:
@@ -179,42 +223,52 @@ def _one_line_error(html: str) -> str | None:
     return line
 
 
+def _head(session: Any) -> str | None:
+    return session.conversation.thread().head if session.conversation.current else None
+
+
 @PROPERTY
 @given(spec=answers())
 def test_the_magic_survives_any_answer(hostile_ip, spec):
-    ip, server = hostile_ip
+    ip, server, publisher = hostile_ip
     server.script = _script(spec)
-    magics = get_magics(ip)
-    before = magics.session.conversation.thread().head if magics.session.conversation.current \
-        else None
+    session = get_magics(ip).session
+    before = _head(session)
+    if publisher is not None:
+        publisher.sent.clear()
+    started = time.monotonic()
     run = run_cell(ip, "%%respond -o hostile_result\nhello")
+    # Bounded: the 10 s deadline (and the 2 s silence) end every request, however it trickles.
+    assert time.monotonic() - started < 20
     assert run.error is None, run.error
     assert "Traceback" not in run.everything
     assert KEY not in run.everything
-    for out in run.outputs:
-        assert_inert(out["data"].get("text/html", ""), {"div", "details", "summary", "pre"})
-        plain = out["data"].get("text/plain", "")
-        assert "\x1b" not in plain and "\x9b" not in plain
-        json.dumps(out["data"])  # what the kernel must serialise: no lone surrogate
-    final = run.outputs[-1]["data"] if run.outputs else {}
-    failed = _one_line_error(final.get("text/html", "")) is not None
-    result = ip.user_ns.get("hostile_result")
-    head = magics.session.conversation.thread().head if magics.session.conversation.current \
-        else None
-    if failed:
-        assert head == before  # a failed turn records nothing
-    elif result is not None and result.status == "completed":
-        # One source of truth: what is shown last is what was recorded and stored.
-        assert final.get("text/plain", "") == result.text or not result.text
+    result = ip.user_ns.pop("hostile_result", None)
     assert KEY not in repr(result) and KEY not in repr(getattr(result, "__dict__", {}))
+    if publisher is None:  # the terminal: no escape sequence of the server's reaches it
+        assert "\x1b" not in run.stdout and "\x9b" not in run.stdout
+        failed = "\x1b[31m" in run.stderr or (result is None or result.status != "completed")
+        shown = None
+    else:
+        for data, _meta in publisher.sent:
+            assert KEY not in json.dumps(data)
+            assert_inert(data.get("text/html", ""), {"div", "details", "summary", "pre"})
+            assert "\x1b" not in data.get("text/plain", "")
+        final = publisher.final()
+        failed = _one_line_error(final.get("text/html", "")) is not None
+        shown = final.get("text/plain", "")
+    if failed:
+        assert _head(session) == before  # a failed turn records nothing
+    elif shown is not None and result is not None and result.status == "completed":
+        # One source of truth: what is shown last is what was recorded and stored.
+        assert shown == plain_text(result.text) or not result.text
     assert run_cell(ip, "1 + 1").result.result == 2  # the shell answers the next cell
-    ip.user_ns.pop("hostile_result", None)
 
 
 @settings(PROPERTY, max_examples=25)
 @given(spec=answers())
 def test_the_panel_survives_any_answer(hostile_ip, panel, spec):
-    _ip, server = hostile_ip
+    _ip, server, _publisher = hostile_ip
     server.script = _script(spec)
     session = panel.session
     before = session.conversation.thread().head if session.conversation.current else None
