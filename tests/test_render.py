@@ -512,3 +512,45 @@ def test_format_footer():
     )
     assert format_footer("m", None, 0.5) == "m · 0.5 s"
     assert format_footer(None, None, None) == ""
+
+
+def test_a_long_answer_ends_where_it_streamed_without_rendering_it_again(monkeypatch):
+    import agcloud_magic.display.notebook as notebook
+
+    rendered: list[int] = []
+    real = notebook.to_safe_html
+
+    def counting(text: str) -> str:
+        rendered.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(notebook, "to_safe_html", counting)
+    r, pub, clock = make()
+    deltas = synthetic(40_000)
+    text = "".join(deltas)
+    assert len(text) > NotebookRenderer.KEEP_STREAMED_OVER
+    drive(r, deltas, clock, rate=2000)
+    # Each block was rendered about once while it streamed; the end added no second pass
+    # over the whole answer (which held an interrupted kernel a second per million chars).
+    assert sum(rendered) < 1.5 * len(text)
+    state = pub.last_data()
+    finals = [m for m in pub.messages if m[3] == {"agcloud_magic": {"response_id": "r1"}}]
+    assert len(finals) == 1
+    final = finals[0][2]
+    assert final["text/plain"] == text  # plain front ends get the whole answer
+    assert "model · 1 in / 2 out tokens · 3.0 s" in final["text/html"]
+    assert finals[0][1] == max(state)  # the footer ends the last display
+    shown = "".join(data.get("text/html", "") for _i, data in sorted(state.items()))
+    # Every block is still shown, once: the streamed displays were kept, not emptied.
+    assert shown.count("<h2>Findings</h2>") == text.count("## Findings")
+    assert all(data != {"text/plain": ""} for data in state.values())
+
+
+def test_a_long_answer_replaced_by_another_final_text_is_rendered_whole():
+    r, pub, _clock = make()
+    for delta in synthetic(40_000):
+        r.append(delta)
+    final_text = "The final answer.\n"
+    r.finish(footer="f", metadata={"response_id": "r2"}, text=final_text)
+    data, _meta = pub.final()  # one display left: the replaced text, rendered whole
+    assert data["text/plain"] == final_text

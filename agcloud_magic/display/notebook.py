@@ -82,6 +82,11 @@ class NotebookRenderer:
     CHUNK = 1024  # an open code block (or plain text) is frozen into a display every ~1 KB
     REASONING_INTERVAL = 0.5
     PREVIEW_CHARS = 120
+    # Past this many characters the end does not re-render the whole answer into one display:
+    # the streamed displays already show it, block by block, and rendering it again would
+    # hold the kernel about a second per million characters (an interrupt of a runaway stream
+    # must come back within half a second, whatever arrived; bench/bench_interrupt.py).
+    KEEP_STREAMED_OVER = 100_000
 
     def __init__(
         self,
@@ -122,6 +127,7 @@ class NotebookRenderer:
         self._note: str | None = None
         self._error: str | None = None
         self._metadata: dict | None = None
+        self._replaced = False  # the final text is not what the displays streamed
 
     # -- the Renderer interface -------------------------------------------------------------
 
@@ -218,6 +224,7 @@ class NotebookRenderer:
                 if streamed:
                     note = join_notes(note, DIFFERS_NOTE)
                 self._parts[self._round_start :] = [text]
+                self._replaced = True
         self._footer, self._metadata, self._note = footer, metadata, note
         self._finalize()
 
@@ -348,6 +355,11 @@ class NotebookRenderer:
             parts.append(self._details("\n\n".join(self._reasoning)))
         parts += self._tools
         parts.append(body)
+        return "".join(parts) + self._closing_html(), self._plain_of(plain)
+
+    def _closing_html(self) -> str:
+        """The error line and the footer (with the note) that end the final display."""
+        parts = []
         if self._error:
             parts.append(
                 '<div class="agcloud-magic-error" style="color:var(--jp-error-color1,#c62828)">'
@@ -359,13 +371,40 @@ class NotebookRenderer:
                 f'<div class="agcloud-magic-footer" style="{_DIM};font-size:0.85em;'
                 f'margin-top:0.5em">{escape(footer)}</div>'
             )
+        return "".join(parts)
+
+    def _plain_of(self, plain: str) -> str:
         if not plain.strip():  # nothing answered: say why in plain front ends too
             plain = "\n".join(x for x in (self._error, self._note) if x)
-        return "".join(parts), plain_text(plain)
+        return plain_text(plain)
+
+    def _keeps_streamed(self) -> bool:
+        """True for a long answer whose displays show what it is (see KEEP_STREAMED_OVER)."""
+        if self._replaced or self.fmt not in ("markdown", "text"):
+            return False  # code and json end as one extracted or pretty-printed block
+        return sum(map(len, self._parts)) > self.KEEP_STREAMED_OVER
+
+    def _finalize_in_place(self) -> None:
+        """End a long answer where it streamed: the finished blocks stay in their displays,
+        the last display gets the open tail, error and footer, and ``text/plain`` of the whole
+        answer (for front ends without HTML), with the metadata."""
+        self._commit()
+        html = self._tail_html() + self._closing_html()
+        data = {"text/html": html, "text/plain": self._plain_of("".join(self._parts))}
+        meta = {"agcloud_magic": self._metadata} if self._metadata is not None else None
+        if self._live is not None:
+            target = self._live
+            target.update(data, meta)
+        else:
+            target = self._pub.display(data, meta)
+        self._handles, self._live, self._live_html = [target], target, html
 
     def _finalize(self) -> None:
         self._end_thinking()
         self._ended = True
+        if self._keeps_streamed():
+            self._finalize_in_place()
+            return
         html, plain = self._final_bundle()
         data = {"text/html": html, "text/plain": plain}
         meta = {"agcloud_magic": self._metadata} if self._metadata is not None else None
