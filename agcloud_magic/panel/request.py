@@ -88,13 +88,14 @@ class LiveRequest:
 
     # -- the end ------------------------------------------------------------------------------
 
-    def settle(self, future: concurrent.futures.Future[Any]) -> tuple[str, str]:
-        """Fill in the answer entry from the finished ``future``; return ``(error line,
-        usage line)`` (the error line is empty unless the request failed)."""
+    def settle(self, future: concurrent.futures.Future[Any] | None) -> tuple[str, str]:
+        """Fill in the answer entry from the finished ``future`` (``None``: it never ran, or
+        Stop gave up on it, so it counts as stopped); return ``(error line, usage line)``
+        (the error line is empty unless the request failed)."""
         answer, user = self.pair.answer, self.pair.user
         elapsed = time.monotonic() - self.started
         result, error, partial = None, "", None
-        if future.cancelled():
+        if future is None or future.cancelled():
             answer.status, answer.mark = "stopped", "stopped: the answer was cut off here"
         else:
             exc = future.exception()

@@ -12,9 +12,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from agcloud_magic.display.markdown import to_safe_html
 from agcloud_magic.errors import ConfigError
-from agcloud_magic.panel.style import CSS, live_header
+from agcloud_magic.panel.style import CSS, live_header, markdown_html
 
 __all__ = ["KEYS_ESM", "LiveView", "PanelWidgets", "frame_names", "frame_summary", "make_keys"]
 
@@ -283,9 +282,9 @@ class LiveView:
     def show(self, finished: list[str], tail: str, extra: str = "") -> None:
         """Append the newly ``finished`` blocks and re-render the ``tail`` (plus ``extra``)."""
         if finished:
-            self.blocks.append(_classed(w.HTML(to_safe_html("".join(finished))), "agc-md"))
+            self.blocks.append(_classed(w.HTML(markdown_html("".join(finished))), "agc-md"))
             self.box.children = (self.header, *self.blocks, self.tail)
-        self.tail.value = extra + to_safe_html(tail)
+        self.tail.value = extra + markdown_html(tail)
 
     def close(self) -> None:
         """Take the live answer out of the transcript (the history shows it from now on)."""
