@@ -7,14 +7,16 @@ raises, and the bytes sent are counted."""
 
 from __future__ import annotations
 
+import html
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from agcloud_magic.panel import Panel
-from agcloud_magic.panel.request import LiveRequest
+from agcloud_magic.panel.request import LiveRequest, ReasoningStream
 from agcloud_magic.panel.style import Entry, Pair
 
 from .gateway_support import Capture, ReplayServer
@@ -168,3 +170,77 @@ def test_stop_and_new_chat_recover_buttons_left_disabled(wpanel, srv, button):
     getattr(wpanel, button).click()
     assert_usable(wpanel)
 
+
+
+# -- 2. widget traffic is linear in the reasoning summary ----------------------------------
+
+
+def test_a_long_reasoning_summary_costs_widget_bytes_linear_in_its_size(wpanel, srv, wire):
+    word = "r" * 59 + " "
+    reasoning = word * 1000  # 60 KB in 1000 deltas, dripped so the panel updates many times
+    srv.script([{"reasoning_summary": reasoning, "text": "Done."}])
+    srv.drip(0.002)
+    wire.reset()
+    result = send(wpanel, "think hard")
+    assert result is not None and result.text == "Done."
+    # Meaningful only when the reasoning was re-rendered many times while it streamed.
+    assert wpanel.updates >= 10
+    # Before: every update re-sent the whole summary so far (about updates/2 times its size).
+    assert wire.total < 4 * len(reasoning), (wire.total, wpanel.updates)
+
+
+def fold_text(fold: Any) -> str:
+    """The HTML a reasoning fold shows, in order: its frozen chunks, then its open one."""
+    chunks = [chunk.value for page in fold.pages for chunk in page.children]
+    return "".join([*chunks, fold.tail.value])
+
+
+def test_the_reasoning_streams_whole_folded_and_escaped(wpanel, srv):
+    reasoning = "First I look <b>here</b>.\n\n" + "then " * 1000 + "the end of the thought"
+    srv.script([{"reasoning_summary": reasoning, "text": "Done. " + "word " * 100}])
+    srv.drip(0.005)
+    wpanel.prompt.value = "think"
+    wpanel.send.click()
+    shown: list[str] = []  # the reasoning as the fold showed it, sampled while streaming
+    folds: list[Any] = []  # the ReasoningFold seen at each sample
+    while wpanel.busy:
+        req = wpanel._request
+        view = req.live if req is not None else None
+        if view is not None and view.reasoning is not None:
+            folds.append(view.reasoning)
+            shown.append(fold_text(view.reasoning))
+        time.sleep(0.005)
+    assert wpanel.wait(10) is not None
+    assert folds and all(fold.root.selected_index is None for fold in folds)  # folded away
+    assert "<b>" not in "".join(shown)
+    # Frozen chunks and the open one add up to exactly the summary (nothing lost or doubled),
+    # and it was cut into more than one chunk (the summary is longer than a chunk).
+    assert html.unescape(shown[-1]) == reasoning
+    assert sum(len(page.children) for page in folds[-1].pages) >= 2
+
+
+@pytest.mark.parametrize("delta_chars, seconds_per_update", [(4, 0.05), (40, 0.05), (400, 0.05)])
+def test_the_reasoning_handed_to_the_view_is_bounded_by_its_size(delta_chars, seconds_per_update):
+    """The contract of ReasoningStream.update: text once, at most CREDIT_PER_CHAR of it again,
+    plus a CHUNK to start and one per MAX_STALE seconds; and nothing is lost."""
+    stream = ReasoningStream()
+    words = [("w" * (delta_chars - 1)) + " " for _ in range(200_000 // delta_chars)]
+    shown, sent, now = [], 0, 0.0
+    for i, delta in enumerate(words):
+        stream.feed(delta)
+        if i % 3 == 2:  # an update every third delta
+            now += seconds_per_update
+            done, tail = stream.update(now)
+            shown += done
+            sent += sum(map(len, done)) + len(tail or "")
+    stream.end_section()
+    done, tail = stream.update(now)
+    shown += done
+    sent += sum(map(len, done)) + len(tail or "")
+    text = "".join(words)
+    assert "".join(shown) == text and tail in ("", None)
+    budget = len(text) * (1 + stream.CREDIT_PER_CHAR) + stream.CHUNK * (
+        2 + now / stream.MAX_STALE
+    )
+    assert sent <= budget
+    assert len(shown) >= len(text) // (2 * stream.CHUNK)  # cut into chunks, not sent whole

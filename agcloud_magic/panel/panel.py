@@ -20,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import threading
+import time
 from typing import Any
 
 import ipywidgets as w
@@ -35,7 +36,6 @@ from agcloud_magic.panel.style import (
     escape,
     markdown_export,
     preview_html,
-    reasoning_html,
     thread_entries,
     usage_html,
 )
@@ -357,9 +357,9 @@ class Panel(w.VBox):
                 req.scheduled = False
                 if req.finished:
                     return
-                finished, req.new_blocks = req.new_blocks, []
-                extra = reasoning_html("".join(req.thinking)) + "".join(req.tools)
-                req.live.show(finished, req.splitter.tail, extra)
+                if req.thoughts.started:
+                    req.live.show_reasoning(*req.thoughts.update(time.monotonic()))
+                req.live.show(req.take_pending(), req.splitter.tail)
                 req.updates += 1
         except Exception as exc:  # never let a rendering bug print from the loop thread
             self._show_error(one_line_error(exc))

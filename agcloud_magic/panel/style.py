@@ -31,7 +31,6 @@ __all__ = [
     "markdown_export",
     "markdown_html",
     "preview_html",
-    "reasoning_html",
     "sendable",
     "thread_entries",
     "tool_html",
@@ -125,6 +124,10 @@ CSS = """
   font-size: var(--jp-ui-font-size1, 13px);
   white-space: pre-wrap;
 }
+/* The reasoning streams in chunks, one widget each: let them flow as one text. */
+.agc-panel .agc-reasoning-flow, .agc-panel .agc-reasoning-page { display: block; }
+.agc-panel .agc-reasoning-flow .widget-html,
+.agc-panel .agc-reasoning-flow .widget-html-content { display: inline; }
 .agc-panel .agc-prompt textarea { min-height: 64px; font-family: inherit; }
 .agc-panel .agc-keys { display: none; }
 </style>
@@ -188,16 +191,6 @@ def live_header(model: str | None) -> str:
     """The label above an answer that is still streaming."""
     suffix = f" · {escape(model)}" if model else ""
     return f'<div class="agc-role">Assistant{suffix} · answering…</div>'
-
-
-def reasoning_html(text: str) -> str:
-    """The model's reasoning summary so far (escaped, folded away)."""
-    if not text:
-        return ""
-    return (
-        '<details class="agc-reasoning"><summary>Reasoning</summary>'
-        f"{escape(text)}</details>"
-    )
 
 
 def tool_html(name: str, arguments: str, result: str | None) -> str:
