@@ -124,6 +124,10 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "max_retries": partial(_between, 0, 10, integer=True),
     "summary_budget": partial(_at_least, 500, unit=" characters"),
     "max_tool_rounds": partial(_between, 1, 100, integer=True),
+    # Upper limits so a typo (1e6) cannot switch the guard off: no model makes hundreds of
+    # useful parallel calls, and a turn needing a thousand calls should be split.
+    "max_tool_calls_per_round": partial(_between, 1, 256, integer=True),
+    "max_tool_calls": partial(_between, 1, 1024, integer=True),
     "allow_insecure_http": _flag,
     "base_url": _text,
 }

@@ -196,7 +196,9 @@ class Panel(w.VBox):
         name = self.thread.value
         fields = self.ui.fields(self.prefs.request_defaults())
         ask = Ask(text=text, parts=parts, fields=fields, thread=name, source="panel",
-                  tools=self._tools(), max_rounds=self.prefs.max_tool_rounds)
+                  tools=self._tools(), max_rounds=self.prefs.max_tool_rounds,
+                  max_calls_per_round=self.prefs.max_tool_calls_per_round,
+                  max_calls=self.prefs.max_tool_calls)
         anchor = self.session.conversation.thread(name).head
         model = fields.get("model") or settings.model
         pair = Pair(
