@@ -76,12 +76,13 @@ def _arrow_strings(values: pa.Array | pa.ChunkedArray, prof: ColumnProfile,
 
 
 def _has_long(data: pa.ChunkedArray, ctx: Context) -> bool:
-    """Whether a sampled value is longer than ``LONG`` bytes (lengths come from the offsets,
-    O(1) per value; nulls have length 0)."""
-    lengths = pc.binary_length(data).fill_null(0).to_numpy(zero_copy_only=False)
-    if ctx.positions is not None:
-        lengths = lengths[ctx.positions]
-    return bool(len(lengths)) and int(lengths.max()) > LONG
+    """Whether a sampled value is longer than ``LONG`` bytes: read from the offsets of the
+    sampled rows only (O(1) each, no array the size of the column)."""
+    for index, rows in _sampled_rows(data, ctx):
+        offsets, _ = _buffers(data.chunk(index))
+        if int((offsets[rows + 1] - offsets[rows]).max()) > LONG:
+            return True
+    return False
 
 
 def _long_strings(data: pa.ChunkedArray, prof: ColumnProfile, ctx: Context) -> None:
