@@ -41,12 +41,19 @@ class Client(_HTTPClient):
 
 def _ask(input: Any, params: dict[str, Any]) -> Ask:
     """The Ask for a call: ``input`` is a string, one message dict, or a list of input items."""
-    from agcloud_magic.tools import DEFAULT_MAX_ROUNDS, ToolRegistry
+    from agcloud_magic.tools import (
+        DEFAULT_MAX_CALLS,
+        DEFAULT_MAX_CALLS_PER_ROUND,
+        DEFAULT_MAX_ROUNDS,
+        ToolRegistry,
+    )
 
     fields = dict(params)
     tools = fields.pop("tools", None)
     previous = fields.pop("previous_response_id", None)
     max_rounds = fields.pop("max_rounds", None) or DEFAULT_MAX_ROUNDS
+    per_round = _pop_bound(fields, "max_tool_calls_per_round", DEFAULT_MAX_CALLS_PER_ROUND)
+    max_calls = _pop_bound(fields, "max_tool_calls", DEFAULT_MAX_CALLS)
     if isinstance(input, dict):
         input = [input]
     text, items = (input, None) if isinstance(input, str) else ("", list(input))
@@ -57,8 +64,16 @@ def _ask(input: Any, params: dict[str, Any]) -> Ask:
         continue_id=previous,
         tools=ToolRegistry(tools) if tools else None,
         max_rounds=max_rounds,
+        max_calls_per_round=per_round,
+        max_calls=max_calls,
         source="api",
     )
+
+
+def _pop_bound(fields: dict[str, Any], name: str, default: int) -> Any:
+    """A tool-call bound given as a keyword (checked by the Ask), else its default."""
+    value = fields.pop(name, None)
+    return default if value is None else value
 
 
 def respond(
@@ -78,7 +93,9 @@ def respond(
     ``tools`` may hold Python callables next to JSON tool specs: then the model's calls to
     them are answered (only those functions run; arguments are validated first) and the
     request is repeated, chained by ``previous_response_id``, until the model answers in text
-    or ``max_rounds`` (default 8) is reached.
+    or ``max_rounds`` (default 8) is reached.  At most ``max_tool_calls_per_round`` (16) calls
+    of one response and ``max_tool_calls`` (64) in all are run; a response asking for more
+    runs none of its calls and raises a ``ToolError``.
     """
     ask = _ask(input, params)
     session = current_session()

@@ -2,14 +2,16 @@
 
 Usage::
 
-    .venv/bin/python bench/bench_summarize.py [--sizes 1e5,1e6,1e7,wide] [--runs N]
+    .venv/bin/python bench/bench_summarize.py [--sizes 1e5,1e6,1e7,wide,longtext] [--runs N]
 
 Frames (built here, deterministic): 12 mixed columns - unique int64 id, int32 0-99, nullable
 Int64 with 5% NA, lognormal float64 with 3% NaN, normal float64, float32, a Zipf-skewed string
 column with 1,000 values and 2% missing, string ids (~63% distinct), naive minute timestamps with
 1% NaT, a monotonic tz-aware timestamp, a 12-level category and a bool; "wide" is 1e4 rows x
-2,000 columns of the same 12 kinds cycled. Each frame is written to parquet once and read back
-in every measurement, so string columns are chunked arrow arrays as they are after a real load.
+2,000 columns of the same 12 kinds cycled; "longtext" is 2e4 rows of the 12 columns plus a
+``body`` of distinct ~100 KB documents (2 GB of text: 1e5 such rows would need 10 GB). Each
+frame is written to parquet once and read back in every measurement, so string columns are
+chunked arrow arrays as they are after a real load.
 
 Every (approach, size) cell runs in a fresh process: the frame is loaded, the approach is warmed
 up on a 2,000-row slice, freed memory is handed back to the OS, the kernel's peak-RSS mark
@@ -31,7 +33,7 @@ import tempfile
 import time
 
 APPROACHES = ("summarize", "describe", "str")
-DEFAULT_RUNS = {"1e5": 9, "1e6": 7, "1e7": 3, "wide": 7}
+DEFAULT_RUNS = {"1e5": 9, "1e6": 7, "1e7": 3, "wide": 7, "longtext": 3}
 
 
 def make_frame(rows: int, seed: int = 0):
@@ -91,6 +93,18 @@ def make_wide(rows: int = 10_000, cols: int = 2_000, seed: int = 0):
         part.columns = [f"{c}_{block}" for c in part.columns]
         parts.append(part)
     return pd.concat(parts, axis=1).iloc[:, :cols]
+
+
+def make_longtext(rows: int = 20_000, chars: int = 100_000, seed: int = 0):
+    """:func:`make_frame` plus ``body``: distinct documents of about ``chars`` characters
+    (a shared text at a per-row offset, an id first), as a column of long free text."""
+    import numpy as np
+
+    frame = make_frame(rows, seed)
+    rng = np.random.default_rng(seed)
+    text = "".join(rng.choice(list("etaoin shrdlu cmfwyp,."), size=chars + 1000))
+    frame["body"] = [f"doc {i:07d}: " + text[i % 997 : i % 997 + chars] for i in range(rows)]
+    return frame
 
 
 def _rss_kb(field: str) -> int:
@@ -177,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             path = os.path.join(cache, f"frame_{size}.parquet")
             if not os.path.exists(path):
-                frame = make_wide() if size == "wide" else make_frame(int(float(size)))
+                makers = {"wide": make_wide, "longtext": make_longtext}
+                frame = makers[size]() if size in makers else make_frame(int(float(size)))
                 frame.to_parquet(path)
                 del frame
             runs = args.runs or DEFAULT_RUNS.get(size, 5)

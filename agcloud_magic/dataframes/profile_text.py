@@ -18,6 +18,7 @@ from . import stats
 from ._text import fmt_int, fmt_num, fmt_scalar, fmt_share, stable_repr
 from .profile import TOP_LIMIT, ColumnProfile, Context, set_top
 from .sampling import take_values
+from .text_keys import has_long_text, text_key
 
 __all__ = [
     "HINT_VALUES",
@@ -98,10 +99,15 @@ def python_values(values: list | np.ndarray, prof: ColumnProfile, ctx: Context) 
     elif ranked and ranked[0][1] != "str" and prof.family == "object":
         prof.notes.append(f"type{mark} {ranked[0][1]}")
     mixed = len(ranked) > 1
+    # Long strings are counted by a bounded key (see text_keys: the work per value is bounded,
+    # at the price of rare same-length near-duplicates counted as one).
+    key = text_key if has_long_text(values) else None
     if mixed:
         # 1, 1.0 and True are equal in Python; count them apart when the column mixes types.
-        tagged, counts, hashable = stats.count_values([(type(v).__name__, v) for v in values])
-        keys = [k[1] for k in tagged]
+        tagged = [(type(v).__name__, v if key is None else key(v)) for v in values]
+        keys, counts, hashable = stats.count_values(tagged, values)
+    elif key is not None:
+        keys, counts, hashable = stats.count_values([key(v) for v in values], values)
     else:
         keys, counts, hashable = stats.count_values(values)
     if not hashable:

@@ -287,24 +287,27 @@ def distinct_estimate(seen: int, singletons: int, sample_n: int, total_n: int) -
     return float(min(max(est, seen), total_n))
 
 
-def count_values(values: list | np.ndarray) -> tuple[list, np.ndarray, bool]:
+def count_values(values: list | np.ndarray,
+                 originals: list | np.ndarray | None = None) -> tuple[list, np.ndarray, bool]:
     """Distinct values (first-seen order) and counts of arbitrary Python objects.
 
     Hashable values are factorized by pandas; unhashable ones (lists, dicts) are counted by a
-    hash-order-free repr, and the first object seen stands for its group. Returns
-    ``(keys, counts, hashable)``.
+    hash-order-free repr, and the first object seen stands for its group.  When ``values`` are
+    keys standing for ``originals`` (bounded keys of long strings, see :mod:`.text_keys`),
+    the first original of each group stands for it.  Returns ``(keys, counts, hashable)``.
     """
     arr = values if isinstance(values, np.ndarray) else _object_array(values)
+    hashable = True
     try:
         codes, uniques = pd.factorize(arr, use_na_sentinel=True)
         keys = list(uniques)
-        hashable = True
     except TypeError:
-        reprs = _object_array([stable_repr(v) for v in arr])
-        codes, uniques = pd.factorize(reprs, use_na_sentinel=True)
+        codes, _ = pd.factorize(_object_array([stable_repr(v) for v in arr]),
+                                use_na_sentinel=True)
+        hashable, originals = False, arr if originals is None else originals
+    if originals is not None:
         first = np.unique(codes, return_index=True)[1]  # codes are 0..k-1 in first-seen order
-        keys = [arr[i] for i in first]
-        hashable = False
+        keys = [originals[i] for i in first[codes[first] >= 0]]
     codes = codes[codes >= 0]
     counts = np.bincount(codes, minlength=len(keys)).astype(np.int64)
     return keys, counts, hashable

@@ -25,8 +25,9 @@ class Ask:
     ``text`` is the prompt, ``parts`` more ``input_*`` parts, ``fields`` request fields
     (checked here), ``thread``/``new``/``continue_id``/``cell_id`` say where the turn goes in
     the conversation, ``tools`` is a :class:`~agcloud_magic.tools.ToolRegistry` (or ``None``)
-    and ``max_rounds`` bounds its loop.  ``items`` replaces text and parts with raw input items
-    (the Python API's list input)."""
+    and ``max_rounds`` bounds its loop, ``max_calls_per_round`` the function calls run per
+    response and ``max_calls`` those run in the whole turn.  ``items`` replaces text and parts
+    with raw input items (the Python API's list input)."""
 
     text: str
     parts: list[dict[str, Any]] = field(default_factory=list)
@@ -38,6 +39,8 @@ class Ask:
     cell_id: str | None = None
     tools: Any = None
     max_rounds: int = 8
+    max_calls_per_round: int = 16
+    max_calls: int = 64
     source: str = "magic"
     items: list[dict[str, Any]] | None = None
 
@@ -45,6 +48,8 @@ class Ask:
         self.fields = check_fields(self.fields)
         self.role = check("role", self.role)
         self.max_rounds = check("max_tool_rounds", self.max_rounds)
+        self.max_calls_per_round = check("max_tool_calls_per_round", self.max_calls_per_round)
+        self.max_calls = check("max_tool_calls", self.max_calls)
         if self.items is None and not self.text.strip() and not self.parts:
             raise ConfigError(NOTHING_TO_SEND)
 

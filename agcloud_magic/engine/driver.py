@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.exchange import Exchange
-from agcloud_magic.errors import IncompleteResponseError, RequestInterrupted
+from agcloud_magic.errors import IncompleteResponseError, RequestInterrupted, ToolError
 from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.result import Result
 
@@ -77,6 +77,29 @@ def answer_calls(ask: Ask, calls: list[dict[str, Any]], sink: Sink) -> list[dict
     return outputs
 
 
+def admit_calls(ask: Ask, calls: list[dict[str, Any]], ran: int, result: Result) -> None:
+    """Refuse a round whose calls would pass the bounds, before any of them runs.
+
+    A round runs whole or not at all: the model asked for those calls together, and answering
+    only some of them would leave it with calls that never got an output.  ``ran`` is how
+    many calls the turn ran already.  The ToolError carries ``result``, like the round bound's,
+    and the turn is not recorded (the thread keeps its head)."""
+    if len(calls) > ask.max_calls_per_round:
+        raise ToolError(
+            f"The model asked for {len(calls)} tool calls in one response; at most "
+            f"{ask.max_calls_per_round} run per response, so none ran: raise "
+            "max_tool_calls_per_round, or ask more narrowly.",
+            partial=result,
+        )
+    if ran + len(calls) > ask.max_calls:
+        raise ToolError(
+            f"Stopped after {ran} tool calls: the next response asked for {len(calls)} more, "
+            f"past the bound of {ask.max_calls} per turn, so none of them ran: raise "
+            "max_tool_calls, or ask more narrowly.",
+            partial=result,
+        )
+
+
 def on_private_loop(awaitable: Any) -> Any:
     """Run an async tool's awaitable on the package's loop thread and wait for it (tools run
     off that thread, so waiting here never blocks the loop itself)."""
@@ -100,13 +123,17 @@ def turn_steps(
     exchange = Exchange(conversation, ask)
     body: dict[str, Any] | None = exchange.first_body()
     incomplete: IncompleteResponseError | None = None
+    ran = 0  # function calls run so far in this turn
     while body is not None:
         outcome = yield body
         if isinstance(outcome, IncompleteResponseError):
             result, incomplete = outcome.partial, outcome
         else:
             result = outcome
-        body = exchange.next_body(answer_calls(ask, exchange.on_result(result), sink))
+        calls = exchange.on_result(result)
+        admit_calls(ask, calls, ran, result)
+        ran += len(calls)
+        body = exchange.next_body(answer_calls(ask, calls, sink))
     exchange.record()
     if on_done is not None and exchange.last is not None:
         on_done(exchange.last)

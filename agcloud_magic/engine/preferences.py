@@ -33,6 +33,8 @@ class Preferences:
     max_retries: int = 2
     summary_budget: int = 6000
     max_tool_rounds: int = 8
+    max_tool_calls_per_round: int = 16
+    max_tool_calls: int = 64
     allow_insecure_http: bool = False
 
     def __setattr__(self, name: str, value: Any) -> None:

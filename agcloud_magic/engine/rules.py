@@ -15,7 +15,8 @@ from typing import Any
 
 from agcloud_magic.errors import ConfigError
 
-__all__ = ["EFFORTS", "FORMATS", "ROLES", "RULES", "SUMMARIES", "check", "check_fields"]
+__all__ = ["EFFORTS", "FORMATS", "MAX_OUTPUT_TOKENS", "MAX_TIMEOUT", "ROLES", "RULES", "SUMMARIES",
+           "check", "check_fields"]
 
 ROLES = ("user", "developer", "system", "assistant")
 FORMATS = ("markdown", "text", "code", "json")
@@ -52,11 +53,33 @@ def _at_least(low: float, name: str, value: Any, *, integer: bool = True, unit: 
     return number
 
 
-def _positive(name: str, value: Any) -> Any:
+def _seconds(high: float, name: str, value: Any) -> Any:
     number = _number(name, value, integer=False)
     if number <= 0:
         raise ConfigError(f"{name} must be more than 0 seconds, got {number:g}.")
+    if number > high:
+        raise ConfigError(f"{name} must be at most {high:,g} seconds, got {number:g}.")
     return number
+
+
+def _tokens(low: int, high: int, name: str, value: Any) -> Any:
+    number = _number(name, value, integer=True)
+    if number < low:
+        raise ConfigError(f"{name} must be at least {low}, got {number:g}.")
+    if number > high:
+        raise ConfigError(f"{name} must be at most {high:,}, got {number:g}.")
+    return number
+
+
+# The largest max_output_tokens sent: 2**31 - 1, the largest value a server that reads the
+# field as a 32-bit integer accepts (a larger one overflows there, or is rejected with a
+# message about something else).  No model writes that much: the server's own, lower limit
+# for the model still applies, with its own message.
+MAX_OUTPUT_TOKENS = 2**31 - 1
+# The longest timeout: a day.  Every clock it reaches takes it (socket timeouts and
+# threading waits overflow near 9.2e9 seconds, Windows waits near 4.3e6), and a server that is
+# silent for longer is not being waited for.
+MAX_TIMEOUT = 86_400.0
 
 
 def _one_of(choices: tuple[str, ...], name: str, value: Any) -> Any:
@@ -111,7 +134,7 @@ def _tool_choice(name: str, value: Any) -> Any:
 RULES: dict[str, Callable[[str, Any], Any]] = {
     "model": _name,
     "instructions": _text,
-    "max_output_tokens": partial(_at_least, 16),
+    "max_output_tokens": partial(_tokens, 16, MAX_OUTPUT_TOKENS),
     "temperature": partial(_between, 0, 2),
     "top_p": partial(_between, 0, 1),
     "stream": _flag,
@@ -120,12 +143,16 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "tool_choice": _tool_choice,
     "role": partial(_one_of, ROLES),
     "format": partial(_one_of, FORMATS),
-    "timeout": _positive,
-    "deadline": _positive,
+    "timeout": partial(_seconds, MAX_TIMEOUT),
+    "deadline": partial(_seconds, MAX_TIMEOUT),
     "max_answer_mb": partial(_between, 1, 4096, integer=True),
     "max_retries": partial(_between, 0, 10, integer=True),
     "summary_budget": partial(_at_least, 500, unit=" characters"),
     "max_tool_rounds": partial(_between, 1, 100, integer=True),
+    # Upper limits so a typo (1e6) cannot switch the guard off: no model makes hundreds of
+    # useful parallel calls, and a turn needing a thousand calls should be split.
+    "max_tool_calls_per_round": partial(_between, 1, 256, integer=True),
+    "max_tool_calls": partial(_between, 1, 1024, integer=True),
     "allow_insecure_http": _flag,
     "base_url": _text,
 }

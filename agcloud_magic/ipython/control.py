@@ -61,6 +61,8 @@ SETTABLE = (
     "max_retries",
     "summary_budget",
     "max_tool_rounds",
+    "max_tool_calls_per_round",
+    "max_tool_calls",
     "allow_insecure_http",
 )
 

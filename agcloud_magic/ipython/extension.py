@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from typing import Any
 
-__all__ = ["get_magics", "load", "protect_questions", "unload"]
+__all__ = ["get_magics", "load", "protect_questions", "statement_starts", "unload"]
 
 
 def get_magics(ipython: Any) -> Any:
@@ -37,17 +38,89 @@ def protect_questions(lines: list[str]) -> list[str]:
 
     IPython reads a line ending in ``?`` as a request for help on the last name.  For a
     ``%respond`` line with a prompt, write the call out as Python before that rule sees it
-    (``%respond?`` alone still shows the help).
+    (``%respond?`` alone still shows the help).  Only a line IPython would run as the magic is
+    rewritten: one that starts a statement (not inside a string literal, brackets or a
+    backslash continuation, see :func:`statement_starts`), in a cell that is not a cell
+    magic's body (a ``%%respond`` cell's lines are its prompt, sent as written).
     """
+    if lines and lines[0].lstrip().startswith("%%"):
+        return lines
     out = []
-    for line in lines:
-        stripped = line.strip()
-        indent = line[: len(line) - len(line.lstrip())]
-        if stripped.startswith("%respond ") and stripped.endswith("?"):
-            argument = stripped[len("%respond ") :]
+    for line, starts in zip(lines, statement_starts(lines), strict=True):
+        if starts and _is_question(line):
+            indent = line[: len(line) - len(line.lstrip())]
+            argument = line.strip()[len("%respond ") :]
             line = f"{indent}get_ipython().run_line_magic('respond', {argument!r})\n"
         out.append(line)
     return out
+
+
+def _is_question(line: str) -> bool:
+    stripped = line.strip()
+    return stripped.startswith("%respond ") and stripped.endswith("?")
+
+
+# A string literal's opening: an optional prefix (r, b, f, u and their pairs), then quotes.
+_OPENING = re.compile(r"""(?i:[rbfu]|br|rb|fr|rf)?('''|\"\"\"|'|\")""")
+_ESCAPES = ("%", "!", "?")  # a statement starting with one of these is IPython's, not Python
+
+
+def statement_starts(lines: list[str]) -> list[bool]:
+    """For each line, whether it starts a new statement at the top level of the cell: not
+    inside a (triple-quoted) string literal, open brackets or a backslash continuation.
+
+    A small scanner rather than :mod:`tokenize`: a cell is IPython syntax, not Python (a
+    ``%respond what's up?`` line holds an unmatched quote), which tokenize rejects, or reads
+    differently across Python versions.  A line starting with an IPython escape (``%``, ``!``,
+    ``?``) is not scanned: IPython takes all of it as the command's text."""
+    starts = []
+    quote = ""  # the open string's quotes ("" when none)
+    depth = 0  # open brackets
+    joined = False  # the previous line ended in a backslash
+    for line in lines:
+        top = not quote and depth == 0 and not joined
+        starts.append(top)
+        if top and line.lstrip().startswith(_ESCAPES):
+            continue
+        quote, depth, joined = _scan(line, quote, depth)
+    return starts
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _scan(line: str, quote: str, depth: int) -> tuple[str, int, bool]:
+    """The string, bracket and continuation state after ``line``, given the state before."""
+    i, n = 0, len(line)
+    while i < n:
+        if quote:
+            if line[i] == "\\":
+                i += 2  # an escaped character cannot close the string (raw strings alike)
+            elif line.startswith(quote, i):
+                i, quote = i + len(quote), ""
+            else:
+                i += 1
+            continue
+        char = line[i]
+        if char == "#":
+            break
+        opening = _OPENING.match(line, i)
+        # A prefix letter opens a string only as a word of its own (not the "r" of "bar").
+        if opening and (opening.start(1) == i or i == 0 or not _word_char(line[i - 1])):
+            i, quote = opening.end(), opening.group(1)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        i += 1
+    continued = line.rstrip("\r\n").endswith("\\")
+    if quote in ("'", '"') and not continued:
+        # A one-quote string cannot span lines without a backslash: an unterminated one is
+        # Python's error to report, not a state to carry on.
+        quote = ""
+    return quote, depth, continued and not quote
 
 
 def _questions_after_load(ipython: Any) -> list[str]:
@@ -62,10 +135,9 @@ def _questions_after_load(ipython: Any) -> list[str]:
     loads = [i for i, line in enumerate(lines) if "load_ext" in line and "agcloud_magic" in line]
     if not loads:
         return []
-    return [
-        line.strip() for line in lines[loads[0] + 1 :]
-        if line.strip().startswith("%respond ") and line.strip().endswith("?")
-    ]
+    after = lines[loads[0] + 1 :]
+    return [line.strip() for line, starts in zip(after, statement_starts(after), strict=True)
+            if starts and _is_question(line)]
 
 
 def load(ipython: Any) -> None:

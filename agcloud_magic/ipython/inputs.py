@@ -167,6 +167,8 @@ def build_ask(magics: Any, args: Any, text: str) -> Ask:
         cell_id=magics.cell_id,
         tools=tools,
         max_rounds=magics.max_tool_rounds if args.max_rounds is None else args.max_rounds,
+        max_calls_per_round=magics.max_tool_calls_per_round,
+        max_calls=magics.max_tool_calls,
     )
 
 

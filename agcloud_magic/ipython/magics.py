@@ -65,6 +65,12 @@ class RespondMagics(Magics):
     )
     summary_budget = Int(6000, help="Characters per DataFrame summary.").tag(config=True)
     max_tool_rounds = Int(8, help="Bound on tool-call rounds per turn.").tag(config=True)
+    max_tool_calls_per_round = Int(
+        16, help="Bound on the function calls run for one response (none run when it asks more)."
+    ).tag(config=True)
+    max_tool_calls = Int(64, help="Bound on the function calls run in one turn.").tag(
+        config=True
+    )
     allow_insecure_http = Bool(
         False, help="Allow http:// to non-loopback hosts (the key travels in clear)."
     ).tag(config=True)

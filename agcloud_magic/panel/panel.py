@@ -20,11 +20,11 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import threading
+import time
 from typing import Any
 
 import ipywidgets as w
 
-from agcloud_magic.display.markdown import escape
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.runner import get_runner
 from agcloud_magic.errors import AGCloudError, ConfigError
@@ -33,9 +33,9 @@ from agcloud_magic.panel.style import (
     Entry,
     Pair,
     error_html,
+    escape,
     markdown_export,
     preview_html,
-    reasoning_html,
     thread_entries,
     usage_html,
 )
@@ -196,7 +196,9 @@ class Panel(w.VBox):
         name = self.thread.value
         fields = self.ui.fields(self.prefs.request_defaults())
         ask = Ask(text=text, parts=parts, fields=fields, thread=name, source="panel",
-                  tools=self._tools(), max_rounds=self.prefs.max_tool_rounds)
+                  tools=self._tools(), max_rounds=self.prefs.max_tool_rounds,
+                  max_calls_per_round=self.prefs.max_tool_calls_per_round,
+                  max_calls=self.prefs.max_tool_calls)
         anchor = self.session.conversation.thread(name).head
         model = fields.get("model") or settings.model
         pair = Pair(
@@ -207,27 +209,32 @@ class Panel(w.VBox):
         req = LiveRequest(self._flush, pair, model)
         with self._lock:
             self._request = req
-            self._set_busy(True)
-            self.error.value = ""
-            self.usage.value = usage_html("answering…")
-            self._render_history()
-            req.live = self.ui.live_view(req.model)
             try:
-                req.future = get_runner().submit(self.session.arun(ask, req))
+                self._start(req, ask)
             except BaseException:
-                # Nothing was started: leave the panel usable, not stuck in "answering".
-                req.finished = True
-                req.done.set()
-                req.live.close()
-                self.usage.value = ""
-                self._set_busy(False)
-                self._render_history()
+                # Whatever raised (a render, the submit), nothing is running: the panel must
+                # not look busy, or Send would refuse for good.
+                self._release(req)
                 raise
         req.future.add_done_callback(lambda future: self._finished(req, future))
         # The prompt and attachments were sent: clear them for the next turn.
         self.prompt.value = ""
         self.upload.value = ()
         self.df_picker.value = ()
+
+    def _start(self, req: LiveRequest, ask: Ask) -> None:
+        """Show the request as running and submit it to the loop (under the lock)."""
+        self._set_busy(True)
+        self.error.value = ""
+        self.usage.value = usage_html("answering…")
+        self._render_history()
+        req.live = self.ui.live_view(req.model)
+        run = self.session.arun(ask, req)
+        try:
+            req.future = get_runner().submit(run)
+        except BaseException:
+            run.close()  # never scheduled: close it, or Python warns it was never awaited
+            raise
 
     def _send_keyed(self, prompt: str | None) -> None:
         """Ctrl/Cmd+Enter in the browser: send the prompt exactly as it was on screen."""
@@ -237,10 +244,19 @@ class Panel(w.VBox):
 
     def _stop(self, _button: Any = None) -> None:
         req = self._request
-        if req is not None and req.future is not None and not req.future.done():
-            # Cancelling the future cancels the task on the loop: the stream is closed and
-            # nothing is recorded (the Exchange records on success only).
-            req.future.cancel()
+        if req is None or req.finished:
+            # Nothing runs; a settle that failed half-way may still have left the buttons busy.
+            self._set_busy(False)
+            return
+        future = req.future
+        # Cancelling the future cancels the task on the loop: the stream is closed and nothing
+        # is recorded (the Exchange records on success only).  The future's done-callback
+        # settles the request at once, here on the main thread.
+        if future is not None and not future.done():
+            future.cancel()
+        if not req.finished:
+            # Never submitted, or ended without being settled: settle it here, as stopped.
+            self._finished(req, None)
 
     def _new_chat(self, _button: Any = None) -> None:
         self._stop()
@@ -343,36 +359,57 @@ class Panel(w.VBox):
                 req.scheduled = False
                 if req.finished:
                     return
-                finished, req.new_blocks = req.new_blocks, []
-                extra = reasoning_html("".join(req.thinking)) + "".join(req.tools)
-                req.live.show(finished, req.splitter.tail, extra)
+                if req.thoughts.started:
+                    req.live.show_reasoning(*req.thoughts.update(time.monotonic()))
+                req.live.show(req.take_pending(), req.splitter.tail)
                 req.updates += 1
         except Exception as exc:  # never let a rendering bug print from the loop thread
             self._show_error(one_line_error(exc))
 
-    def _finished(self, req: LiveRequest, future: concurrent.futures.Future[Any]) -> None:
-        """The request ended (loop thread, or the main thread when Stop cancelled it)."""
+    def _finished(self, req: LiveRequest, future: concurrent.futures.Future[Any] | None) -> None:
+        """The request ended (loop thread, or the main thread when Stop cancelled it);
+        ``future`` is ``None`` when it never started or Stop gave up on it."""
         try:
             with self._lock:
                 if req.finished:
                     return
                 req.finished = True
-                self._conclude(req, future)
+                try:
+                    self._conclude(req, future)
+                finally:
+                    self._unbusy(req)  # even when showing the outcome raised half-way
         except Exception as exc:
             self._show_error(one_line_error(exc))
         finally:
             req.done.set()
 
-    def _conclude(self, req: LiveRequest, future: concurrent.futures.Future[Any]) -> None:
+    def _conclude(self, req: LiveRequest, future: concurrent.futures.Future[Any] | None) -> None:
         error, status_line = req.settle(future)
-        self.usage.value = usage_html(status_line)
         self._pairs.setdefault(req.pair.user.thread, []).append(req.pair)
-        req.live.close()
+        # Usable first, so a render that raises below cannot leave the panel looking busy.
+        self._unbusy(req)
+        self.usage.value = usage_html(status_line)
         if error:
             self.error.value = error_html(error)
-        self._set_busy(False)
         self._render_history()
         self._refresh_thread_options()
+
+    def _release(self, req: LiveRequest) -> None:
+        """Give up on ``req`` before it ran: finished, nothing live, the panel usable."""
+        req.finished = True
+        req.done.set()
+        self._unbusy(req)
+        with contextlib.suppress(Exception):
+            self.usage.value = ""
+        with contextlib.suppress(Exception):
+            self._render_history()  # the prompt was not sent: do not show it as sent
+
+    def _unbusy(self, req: LiveRequest) -> None:
+        """Take ``req``'s live view down and enable Send, each step whatever the other did."""
+        if req.live is not None:
+            with contextlib.suppress(Exception):
+                req.live.close()
+        self._set_busy(False)
 
     def _refresh_thread_options(self) -> None:
         if tuple(self.thread.options) != tuple(self.session.conversation.threads):
@@ -392,10 +429,14 @@ class Panel(w.VBox):
             self._syncing = False
 
     def _set_busy(self, busy: bool) -> None:
-        self.send.disabled = busy
-        self.stop.disabled = not busy
-        self.thread.disabled = busy
-        self.thread_name.disabled = busy
+        """Enable or disable the controls a running request locks; each one on its own, so
+        one widget that raises cannot leave the others (Send above all) stuck."""
+        for widget, disabled in ((self.send, busy), (self.stop, not busy),
+                                 (self.thread, busy), (self.thread_name, busy)):
+            try:
+                widget.disabled = disabled
+            except Exception as exc:
+                self._show_error(one_line_error(exc))
 
     def _show_error(self, message: str) -> None:
         with contextlib.suppress(Exception):  # the last resort must not raise

@@ -3,17 +3,19 @@
 Everything here is written by us; model and user text only ever enters through
 :func:`~agcloud_magic.display.markdown.to_safe_html` (answers) or
 :func:`~agcloud_magic.display.markdown.escape` (prompts, errors, notes), because JupyterLab
-inserts an ``HTML`` widget's value unsanitised.  Colours come from JupyterLab's CSS variables,
-so the light and dark themes both look right; the fallbacks after each variable keep the panel
-readable in front ends that lack them.
+inserts an ``HTML`` widget's value unsanitised (here wrapped as :func:`markdown_html` and
+:func:`escape`, which also make the text sendable by a kernel, see :func:`sendable`).
+Colours come from JupyterLab's CSS variables, so the light and dark themes both look right;
+the fallbacks after each variable keep the panel readable in front ends that lack them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agcloud_magic.display.markdown import escape, to_safe_html
+from agcloud_magic.display import markdown
 
 __all__ = [
     "BAD_STATUSES",
@@ -24,10 +26,12 @@ __all__ = [
     "Pair",
     "assistant_html",
     "error_html",
+    "escape",
     "live_header",
     "markdown_export",
+    "markdown_html",
     "preview_html",
-    "reasoning_html",
+    "sendable",
     "thread_entries",
     "tool_html",
     "usage_html",
@@ -120,10 +124,35 @@ CSS = """
   font-size: var(--jp-ui-font-size1, 13px);
   white-space: pre-wrap;
 }
+/* The reasoning streams in chunks, one widget each: let them flow as one text. */
+.agc-panel .agc-reasoning-flow, .agc-panel .agc-reasoning-page { display: block; }
+.agc-panel .agc-reasoning-flow .widget-html,
+.agc-panel .agc-reasoning-flow .widget-html-content { display: inline; }
 .agc-panel .agc-prompt textarea { min-height: 64px; font-family: inherit; }
 .agc-panel .agc-keys { display: none; }
 </style>
 """
+
+# A UTF-16 surrogate code point (lone, or a pair kept as two code points) cannot be encoded as
+# UTF-8, so a kernel cannot send a widget value holding one: the message raises.  A hostile
+# server can put one in any text (JSON allows "\ud83d"); the panel shows U+FFFD instead.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def sendable(text: str) -> str:
+    """``text`` as a kernel can send it to a widget: surrogate code points become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def escape(text: str) -> str:
+    """Plain text as inert HTML that a widget can carry (see :func:`sendable`)."""
+    return sendable(markdown.escape(text))
+
+
+def markdown_html(text: str) -> str:
+    """Markdown as safe HTML that a widget can carry (see :func:`sendable`)."""
+    return sendable(markdown.to_safe_html(text))
+
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant"}
 BAD_STATUSES = frozenset({"failed", "cut", "error", "stopped"})
@@ -142,7 +171,7 @@ def assistant_html(
 ) -> str:
     """An answer rendered as safe Markdown, with its model and a mark for unfinished answers."""
     label = "Assistant" + (f" · {escape(model)}" if model else "") + _from(source, excerpt)
-    body = f'<div class="agc-md">{to_safe_html(text)}</div>' if text else ""
+    body = f'<div class="agc-md">{markdown_html(text)}</div>' if text else ""
     cls = "agc-mark agc-mark-bad" if status in BAD_STATUSES else "agc-mark"
     note = f'<div class="{cls}">{escape(mark)}</div>' if mark else ""
     return (
@@ -162,16 +191,6 @@ def live_header(model: str | None) -> str:
     """The label above an answer that is still streaming."""
     suffix = f" · {escape(model)}" if model else ""
     return f'<div class="agc-role">Assistant{suffix} · answering…</div>'
-
-
-def reasoning_html(text: str) -> str:
-    """The model's reasoning summary so far (escaped, folded away)."""
-    if not text:
-        return ""
-    return (
-        '<details class="agc-reasoning"><summary>Reasoning</summary>'
-        f"{escape(text)}</details>"
-    )
 
 
 def tool_html(name: str, arguments: str, result: str | None) -> str:

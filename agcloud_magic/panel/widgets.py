@@ -12,9 +12,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from agcloud_magic.display.markdown import to_safe_html
 from agcloud_magic.errors import ConfigError
-from agcloud_magic.panel.style import CSS, live_header
+from agcloud_magic.panel.style import CSS, escape, live_header, markdown_html
 
 __all__ = ["KEYS_ESM", "LiveView", "PanelWidgets", "frame_names", "frame_summary", "make_keys"]
 
@@ -268,9 +267,11 @@ class PanelWidgets:
 class LiveView:
     """An answer while it streams, inside the transcript's ``live`` box.
 
-    Finished Markdown blocks are rendered and sent once each (a new HTML widget per batch);
-    only the open block (the tail) is re-rendered on every update, so the bytes sent stay
-    close to the answer's length instead of growing with its square.
+    Finished pieces (Markdown blocks, tool lines) are rendered and sent once each (a new HTML
+    widget per batch); only the open block (the tail) is re-rendered on every update.  The
+    reasoning summary streams the same way inside a folded ``Accordion``: finished chunks once
+    each, only its open chunk re-sent.  So the bytes sent stay close to the answer's and the
+    reasoning's length instead of growing with their square.
     """
 
     def __init__(self, box: Any, model: str | None) -> None:
@@ -278,20 +279,96 @@ class LiveView:
         self.header = _classed(w.HTML(live_header(model)), "agc-live-header")
         self.tail = _classed(w.HTML(), "agc-md")
         self.blocks: list[Any] = []
+        self.reasoning: ReasoningFold | None = None  # made when the first reasoning arrives
         box.children = (self.header, self.tail)
 
-    def show(self, finished: list[str], tail: str, extra: str = "") -> None:
-        """Append the newly ``finished`` blocks and re-render the ``tail`` (plus ``extra``)."""
-        if finished:
-            self.blocks.append(_classed(w.HTML(to_safe_html("".join(finished))), "agc-md"))
-            self.box.children = (self.header, *self.blocks, self.tail)
-        self.tail.value = extra + to_safe_html(tail)
+    def show(self, pieces: list[tuple[str, str]], tail: str) -> None:
+        """Append the newly finished ``pieces`` (``("md", markdown)`` or ``("html", html)``)
+        and re-render the ``tail``."""
+        if pieces:
+            self.blocks.append(_classed(w.HTML(_pieces_html(pieces)), "agc-md"))
+            self._lay_out()
+        self.tail.value = markdown_html(tail)
+
+    def show_reasoning(self, done: list[str], open_text: str | None) -> None:
+        """Append the reasoning chunks ``done`` (plain text, escaped here) for good and show
+        ``open_text`` as its open chunk (``None``: keep the one shown)."""
+        if self.reasoning is None:
+            self.reasoning = ReasoningFold()
+            self._lay_out()
+        if done:
+            self.reasoning.append("".join(done))
+        if open_text is not None:
+            self.reasoning.tail.value = escape(open_text)
+
+    def _lay_out(self) -> None:
+        fold = () if self.reasoning is None else (self.reasoning.root,)
+        self.box.children = (self.header, *fold, *self.blocks, self.tail)
 
     def close(self) -> None:
         """Take the live answer out of the transcript (the history shows it from now on)."""
         self.box.children = ()
+        if self.reasoning is not None:
+            _close_all(self.reasoning.root)
         for widget in (self.header, self.tail, *self.blocks):
             widget.close()
+
+
+class ReasoningFold:
+    """A reasoning summary streaming in chunks, folded away (an ``Accordion``, closed).
+
+    Each chunk is one HTML widget, made once.  They share one ``Layout`` and one style (a
+    widget of its own costs three models, about 2 KB; sharing, about 600 bytes), and sit in
+    pages of ``PAGE``: adding a widget re-sends its box's list of children, so one flat list
+    would cost bytes growing with the square of the chunk count.
+    """
+
+    PAGE = 8
+
+    def __init__(self) -> None:
+        self.tail = _classed(w.HTML(), "agc-reasoning")
+        self._shared = {"layout": self.tail.layout, "style": self.tail.style}
+        self.flow = _classed(w.VBox([self.tail]), "agc-reasoning-flow")
+        self.pages: list[Any] = []
+        self.root = _classed(
+            w.Accordion(children=[self.flow], titles=("Reasoning",)), "agc-reasoning-fold"
+        )
+
+    def append(self, text: str) -> None:
+        """Show ``text`` (plain, escaped here) for good, before the open chunk."""
+        chunk = w.HTML(escape(text), _dom_classes=("agc-reasoning",), **self._shared)
+        if self.pages and len(self.pages[-1].children) < self.PAGE:
+            page = self.pages[-1]
+            page.children = (*page.children, chunk)
+            return
+        page = _classed(w.VBox([chunk], layout=self._shared["layout"]), "agc-reasoning-page")
+        self.pages.append(page)
+        self.flow.children = (*self.pages, self.tail)
+
+
+def _close_all(widget: Any) -> None:
+    if widget is None:
+        return
+    for child in getattr(widget, "children", ()):
+        _close_all(child)
+    widget.close()
+
+
+def _pieces_html(pieces: list[tuple[str, str]]) -> str:
+    """Render a batch of pieces; consecutive Markdown blocks are rendered together."""
+    out: list[str] = []
+    markdown: list[str] = []
+    for kind, text in pieces:
+        if kind == "md":
+            markdown.append(text)
+            continue
+        if markdown:
+            out.append(markdown_html("".join(markdown)))
+            markdown = []
+        out.append(text)
+    if markdown:
+        out.append(markdown_html("".join(markdown)))
+    return "".join(out)
 
 
 def frame_names(namespace: dict[str, Any], hidden: Any) -> list[str]:

@@ -1,6 +1,8 @@
 """Python callables as function tools: schemas from signatures, argument validation, outputs."""
 
 from agcloud_magic.tools.registry import (
+    DEFAULT_MAX_CALLS,
+    DEFAULT_MAX_CALLS_PER_ROUND,
     DEFAULT_MAX_OUTPUT_CHARS,
     DEFAULT_MAX_ROUNDS,
     ToolDefinitionError,
@@ -12,6 +14,8 @@ from agcloud_magic.tools.registry import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_CALLS",
+    "DEFAULT_MAX_CALLS_PER_ROUND",
     "DEFAULT_MAX_OUTPUT_CHARS",
     "DEFAULT_MAX_ROUNDS",
     "ToolDefinitionError",

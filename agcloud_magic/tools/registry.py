@@ -29,6 +29,8 @@ from agcloud_magic.tools.output import DEFAULT_MAX_OUTPUT_CHARS, cut_text, forma
 from agcloud_magic.tools.schema import ToolDefinitionError, validate
 
 __all__ = [
+    "DEFAULT_MAX_CALLS",
+    "DEFAULT_MAX_CALLS_PER_ROUND",
     "DEFAULT_MAX_OUTPUT_CHARS",
     "DEFAULT_MAX_ROUNDS",
     "CoroutineRunner",
@@ -45,6 +47,13 @@ CoroutineRunner = Callable[[Awaitable[Any]], Any]
 
 #: How many request rounds the tool loop may make before it stops and says so.
 DEFAULT_MAX_ROUNDS = 8
+#: How many function calls of one response are run.  Models fan out in parallel to one call
+#: per thing asked about, a handful in practice; 16 leaves room for a dozen-item question while
+#: a runaway (hundreds of calls in one response) runs none of them.
+DEFAULT_MAX_CALLS_PER_ROUND = 16
+#: How many function calls one turn may run in all: eight calls for each of the default eight
+#: rounds.  The user's function then runs at most 64 times per cell, not rounds x calls.
+DEFAULT_MAX_CALLS = 64
 #: Tool outputs longer than this are cut (with a note) so one call cannot flood the context.
 
 _PREVIEW_CHARS = 200
