@@ -338,3 +338,27 @@ def test_an_endless_error_body_is_read_only_as_far_as_a_message_needs(hostile):
     with pytest.raises(AGCloudError) as info:
         client(hostile.base_url, deadline=20.0).create({"input": "hi"})
     assert str(info.value).startswith("Server error (503)")
+
+
+def test_after_a_cancel_the_reader_stops_at_the_next_chunk(hostile):
+    import threading
+
+    from agcloud_magic.errors import RequestInterrupted
+    from agcloud_magic.http.cancel import Cancellation
+
+    hostile.script = _endless_answer
+    cancel = Cancellation()
+    seen: list[int] = []
+    after_cancel: list[int] = []
+
+    def on_event(_event: dict) -> None:
+        (after_cancel if cancel.cancelled else seen).append(1)
+        if len(seen) == 2000 and not cancel.cancelled:
+            threading.Thread(target=cancel.cancel).start()
+
+    with pytest.raises(RequestInterrupted):
+        client(hostile.base_url).create({"input": "hi", "stream": True}, on_event=on_event,
+                                        cancel=cancel)
+    # A shut-down socket still hands over its receive buffer (megabytes on loopback): before,
+    # all of it was parsed for nobody, holding the GIL while the face ended the cell.
+    assert len(after_cancel) < 500, len(after_cancel)

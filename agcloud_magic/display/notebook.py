@@ -27,6 +27,7 @@ from agcloud_magic.display.render import (
     join_notes,
     plain_text,
 )
+from agcloud_magic.textbuffer import TextBuffer
 
 __all__ = ["NotebookRenderer"]
 
@@ -102,8 +103,8 @@ class NotebookRenderer:
             raise ValueError("NotebookRenderer needs a publisher (ipython.renderers has one)")
         self._pub = publisher
         self._clock = clock or time.monotonic
-        self._parts: list[str] = []  # the whole answer, joined once at the end
-        self._round_start = 0  # index in _parts of the current round's text (after tool calls)
+        self._parts = TextBuffer()  # the whole answer
+        self._round_start = 0  # where in _parts the current round's text (after tools) begins
         self._split = BlockSplitter()
         self._blocks: list[str] = []  # finished blocks not yet committed to a display
         self._frozen = 0  # chars of the oldest open block already committed (code chunks)
@@ -219,11 +220,12 @@ class NotebookRenderer:
         streamed text when they differ: an answer that arrived whole had no deltas at all; one
         whose deltas said something else gets :data:`DIFFERS_NOTE` in the footer."""
         if text and not self._ended:
-            streamed = "".join(self._parts[self._round_start :])
+            streamed = self._parts.getvalue()[self._round_start :]
             if streamed != text:
                 if streamed:
                     note = join_notes(note, DIFFERS_NOTE)
-                self._parts[self._round_start :] = [text]
+                self._parts.truncate(self._round_start)
+                self._parts.append(text)
                 self._replaced = True
         self._footer, self._metadata, self._note = footer, metadata, note
         self._finalize()
@@ -333,7 +335,7 @@ class NotebookRenderer:
         self._last_push = self._clock()
 
     def _final_bundle(self) -> tuple[str, str]:
-        text = "".join(self._parts)
+        text = self._parts.getvalue()
         plain = text
         if self.fmt == "markdown":
             body = to_safe_html(text)
@@ -382,7 +384,7 @@ class NotebookRenderer:
         """True for a long answer whose displays show what it is (see KEEP_STREAMED_OVER)."""
         if self._replaced or self.fmt not in ("markdown", "text"):
             return False  # code and json end as one extracted or pretty-printed block
-        return sum(map(len, self._parts)) > self.KEEP_STREAMED_OVER
+        return len(self._parts) > self.KEEP_STREAMED_OVER
 
     def _finalize_in_place(self) -> None:
         """End a long answer where it streamed: the finished blocks stay in their displays,
@@ -390,7 +392,7 @@ class NotebookRenderer:
         answer (for front ends without HTML), with the metadata."""
         self._commit()
         html = self._tail_html() + self._closing_html()
-        data = {"text/html": html, "text/plain": self._plain_of("".join(self._parts))}
+        data = {"text/html": html, "text/plain": self._plain_of(self._parts.getvalue())}
         meta = {"agcloud_magic": self._metadata} if self._metadata is not None else None
         if self._live is not None:
             target = self._live

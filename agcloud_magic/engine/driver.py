@@ -21,6 +21,7 @@ from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.exchange import Exchange
 from agcloud_magic.errors import IncompleteResponseError, RequestInterrupted, ToolError
+from agcloud_magic.textbuffer import TextBuffer
 from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.result import Result
 
@@ -235,7 +236,7 @@ def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
     # partial result is timed here, from the same moment (the footer's "N s").
     started = time.monotonic()
     done = get_runner().in_worker(read)
-    shown: list[str] = []
+    shown = TextBuffer()  # the partial answer an interrupt keeps
     try:
         while True:
             due = renderer.next_due()
@@ -258,7 +259,7 @@ def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
         raise RequestInterrupted(
             "Interrupted: the request was cancelled; the partial answer is kept and the "
             "conversation is unchanged.",
-            partial=Result(text="".join(shown), status="interrupted", elapsed=elapsed),
+            partial=Result(text=shown.getvalue(), status="interrupted", elapsed=elapsed),
         ) from None
     done.wait()
     if "error" in outcome:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agcloud_magic.textbuffer import TextBuffer
 from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.result import Result, clean_usage, output_text
 from agcloud_magic.wire.sse import ServerSentEvent
@@ -53,15 +54,17 @@ class Accumulator:
         self.sequence_gaps = 0
         self.malformed = 0  # SSE data that was not a JSON object (counted by feed_sse)
         self._items: dict[int, dict[str, Any]] = {}
-        self._text: list[str] = []
-        self._summary: list[str] = []
+        # Buffers, not lists: millions of deltas in a list cost every garbage collection a
+        # walk over them (0.13 s per full collection after 30 s of a fast stream).
+        self._text = TextBuffer()
+        self._summary = TextBuffer()
         self._args: dict[int, list[str]] = {}
         self._held: dict[str, str] = {}  # per delta type: a high surrogate awaiting its pair
 
     @property
     def text(self) -> str:
         """The answer text so far."""
-        return "".join(self._text)
+        return self._text.getvalue()
 
     def feed_sse(self, sse: ServerSentEvent) -> ev.Event | None:
         """Decode and fold one SSE; the event to pass on to the faces, or ``None`` (``[DONE]``,
@@ -188,10 +191,10 @@ class Accumulator:
         # Items in the final snapshot carry the whole text; without one (cut, failed) the
         # deltas are all we have.
         result.text = text if (text or self.terminal) else self.text
-        if not result.text and self._text:
+        if not result.text and len(self._text):
             result.text = self.text
-        result.reasoning_summary = "\n\n".join(_summaries(result.output)) or "".join(
-            self._summary)
+        result.reasoning_summary = "\n\n".join(_summaries(result.output)) or (
+            self._summary.getvalue())
         for index, chunks in self._args.items():
             item = self._items.get(index)
             if item is not None and not item.get("arguments"):
