@@ -24,6 +24,7 @@ SCRIPTS = {
     "bench_pyarrow.py": (["--runs", "7"], ["--sizes", "1e5", "--runs", "2"]),
     "bench_summarize.py": ([], ["--sizes", "1e5,wide", "--runs", "2"]),
     "bench_sse.py": ([], ["--sizes", "1,4", "--runs", "2"]),
+    "bench_interrupt.py": ([], ["--after", "1,3", "--runs", "1"]),
 }
 
 
