@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agcloud_magic.display.render import plain_text
+from agcloud_magic.display.render import DIFFERS_NOTE, plain_text
 from agcloud_magic.ipython.extension import get_magics
 
 from .hostile_server import SSE_HEAD, Connection, HostileServer, Request, completed, delta, sse
@@ -287,3 +287,18 @@ def test_the_panel_survives_any_answer(hostile_ip, panel, spec):
                              "encoding": None, "cuts": [], "headers": []})
     again = send(panel, "again", timeout=30)
     assert again is not None and again.text == "fine"
+
+
+def test_the_panel_shows_the_final_text_and_says_it_differs_from_the_streamed(ip, panel):
+    events = _valid_stream(["Hello", " there"])
+    events[-1] = completed("Goodbye.", id="resp_differs")  # the final text is another one
+    with HostileServer(_script({"status": 200, "kind": "text/event-stream",
+                                "body": _encode(events, None), "encoding": None, "cuts": [],
+                                "headers": []})) as server:
+        get_magics(ip).base_url = server.base_url
+        result = send(panel, "hi")
+    assert result is not None and result.text == "Goodbye."
+    entry = [e for e in panel.transcript if e["role"] == "assistant"][-1]
+    assert entry["text"] == "Goodbye."
+    assert DIFFERS_NOTE in panel.ui.history.value
+    assert panel.session.conversation.thread().head == "resp_differs"

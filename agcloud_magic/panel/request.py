@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agcloud_magic.display.markdown import BlockSplitter
-from agcloud_magic.display.render import format_footer
+from agcloud_magic.display.render import DIFFERS_NOTE, format_footer
 from agcloud_magic.engine.runner import get_runner
 from agcloud_magic.errors import AGCloudError
 from agcloud_magic.panel.style import Pair, tool_html
@@ -124,6 +124,7 @@ class LiveRequest:
         self.pair = pair
         self.model = model
         self.chunks: list[str] = []
+        self.round_start = 0  # index in chunks of the last round's text (after tool calls)
         self.thoughts = ReasoningStream()
         self.splitter = BlockSplitter()
         # ("md", finished Markdown block) or ("html", our HTML), to show once each.  A deque:
@@ -159,6 +160,7 @@ class LiveRequest:
         """Note a tool call the model made (escaped when it is rendered)."""
         if not self.finished:
             self._end_thinking()
+            self.round_start = len(self.chunks)
             self.pending.append(("html", tool_html(name, arguments, result)))
             self._schedule()
 
@@ -212,6 +214,11 @@ class LiveRequest:
             # Keep what had arrived: the partial answer stays in the transcript, marked.
             answer.text = (getattr(partial, "text", "") or "") or self.text
             return error, f"{answer.status} after {elapsed:.1f} s"
+        streamed = "".join(self.chunks[self.round_start :])
+        if result.text and streamed and streamed != result.text:
+            # The user saw another text go by (deltas out of order, a gateway that rewrites):
+            # the final one is what the thread keeps, and the panel says it changed.
+            answer.mark = DIFFERS_NOTE
         answer.text = result.text or self.text
         answer.response_id = user.response_id = result.id
         answer.model = result.model or answer.model
