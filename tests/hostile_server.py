@@ -9,6 +9,7 @@ after :data:`MAX_SECONDS`, and the server only listens on 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import socket
 import threading
@@ -195,6 +196,7 @@ def answer(status: int, body: bytes, headers: Iterable[tuple[str, str]] = (),
     return script
 
 
+@functools.lru_cache(maxsize=4)
 def gzip_bomb(megabytes: int) -> bytes:
     """``megabytes`` MB of zeros, gzip-compressed (about a thousandth of that on the wire)."""
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
