@@ -147,7 +147,10 @@ def _read_request(sock: socket.socket) -> Request:
 
 # -- pieces of answers ----------------------------------------------------------------------
 
-SSE_HEAD = [("content-type", "text/event-stream"), ("transfer-encoding", "chunked")]
+# "connection: close" as the server does close after each answer: without it the client may
+# reuse a connection the server is closing, and fail the next request for the test's sake.
+SSE_HEAD = [("content-type", "text/event-stream"), ("transfer-encoding", "chunked"),
+            ("connection", "close")]
 
 
 def sse(event: dict[str, Any]) -> bytes:

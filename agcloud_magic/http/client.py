@@ -1,10 +1,12 @@
 """HTTP client for ``POST {base}/responses``: sync and async, streaming and not.
 
-The only module that imports httpx.  Both faces share everything but the I/O calls: the request
-is prepared once, error statuses map through :func:`~agcloud_magic.errors.status_error`, retries
-follow :class:`~agcloud_magic.http.retry.RetryPolicy` and happen only before the first byte of an
-answer (a transport error only when the request never went out: :data:`NOT_SENT`), and every
-stream is closed on the way out (``with`` blocks), also when the caller cancels or interrupts.
+Both faces share everything but the I/O calls: the request is prepared once, error statuses
+map through :func:`~agcloud_magic.errors.status_error`, retries follow
+:class:`~agcloud_magic.http.retry.RetryPolicy` and happen only before the first byte of an
+answer (a transport error only when the request never went out:
+:data:`~agcloud_magic.http.failures.NOT_SENT`), the whole call keeps to its deadline
+(``http/deadline.py``), bodies are read by ``http/reading.py`` and every stream is closed on
+the way out (``with`` blocks), also when the caller cancels or interrupts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -21,42 +22,19 @@ import httpx
 from agcloud_magic._version import __version__
 from agcloud_magic.errors import (
     AGCloudError,
-    AnswerTooLargeError,
-    ConnectionDroppedError,
-    ConnectionFailedError,
-    DeadlineExceededError,
     QuotaExceededError,
     RequestInterrupted,
-    RequestTimeoutError,
-    ServerDataError,
-    one_line,
-    redact,
-    request_id_from,
     status_error,
 )
 from agcloud_magic.http import deadline
 from agcloud_magic.http.cancel import Cancellation
+from agcloud_magic.http.failures import NOT_SENT, Failures
+from agcloud_magic.http.reading import EventCallback, Reading, aerror_body, error_body
 from agcloud_magic.http.retry import RetryPolicy
 from agcloud_magic.http.settings import Settings, is_loopback_host
-from agcloud_magic.wire import events as ev
-from agcloud_magic.wire.accumulator import Accumulator
-from agcloud_magic.wire.outcome import conclude, whole_response
 from agcloud_magic.wire.result import Result
-from agcloud_magic.wire.sse import ServerSentEvent, SSEParser
 
 __all__ = ["Cancellation", "Client", "EventCallback"]
-
-EventCallback = Callable[[ev.Event], None]
-
-# Transport errors raised before the whole request reached the server: no connection, or the
-# body was never written in full (httpcore swallows a write error on HTTP/1.1 and reads the
-# answer, so a WriteError that surfaces means the request is incomplete).  Only these are
-# re-sent; any other (a reset or EOF instead of a status line, no answer in time) may strike
-# after the server started running, and billing, the request (see ``http/retry.py``).
-NOT_SENT = (
-    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError,
-    httpx.WriteTimeout, httpx.ProxyError,
-)
 
 
 class Client:
@@ -87,6 +65,7 @@ class Client:
             max_retries=max_retries,
         )
         self.retry_policy = retry_policy or RetryPolicy(max_retries=self.settings.max_retries)
+        self.failures = Failures(self.settings)
         self._sync: httpx.Client | None = None
         self._async: httpx.AsyncClient | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
@@ -164,126 +143,8 @@ class Client:
     ) -> tuple[AGCloudError, float | None]:
         """The error for a transport failure of ``attempt``, and the wait before re-sending it
         (``None``: raise), re-sending only what never went out (:data:`NOT_SENT`)."""
-        error = self._transport_error(exc)
+        error = self.failures.transport(exc, deadline_passed=deadline.passed())
         return error, self._retry_delay(attempt, error, sent=not isinstance(exc, NOT_SENT))
-
-    def _transport_error(self, exc: Exception) -> AGCloudError:
-        where = self.settings.base_url
-        sent = not isinstance(exc, NOT_SENT)
-        if isinstance(exc, httpx.TimeoutException):
-            if deadline.passed():
-                return self._deadline_error()
-            resent = "; not re-sent, since the server may still be running it" if sent else ""
-            return RequestTimeoutError(
-                f"No answer from {where} within {self.settings.timeout:g} s (timeout: the "
-                f"longest silence allowed){resent}: try again, or raise it "
-                "(%agcloud config timeout=120)."
-            )
-        if sent:
-            return ConnectionDroppedError(
-                f"The server at {where} closed the connection mid-request ({type(exc).__name__}); "
-                "not re-sent, since it may already have run (and billed) it: run again."
-            )
-        return ConnectionFailedError(
-            f"Could not connect to {where} ({type(exc).__name__}): check the network and "
-            "AGCLOUD_BASE_URL (%agcloud offline starts a local stand-in)."
-        )
-
-    def _deadline_error(self, acc: Accumulator | None = None) -> DeadlineExceededError:
-        kept = "; the partial answer is kept" if acc is not None else ""
-        error = DeadlineExceededError(
-            f"The request to {self.settings.base_url} took longer than its deadline of "
-            f"{self.settings.deadline:g} s (deadline: the whole request, however steadily the "
-            f"server sends){kept}. Try again, or raise it (%agcloud config deadline=1800)."
-        )
-        if acc is not None:
-            error.partial = acc.finish(cut=True)
-        return error
-
-    def _too_large(self, acc: Accumulator) -> AnswerTooLargeError:
-        cap = self.settings.max_answer_bytes
-        return AnswerTooLargeError(
-            f"The answer passed {cap / 2**20:g} MB and was stopped there; the part shown is "
-            "kept. If it is meant to be that long, raise the cap "
-            "(%agcloud config max_answer_mb=256).",
-            partial=acc.finish(cut=True),
-        )
-
-    def _not_decodable(self, exc: Exception, acc: Accumulator) -> ServerDataError:
-        return ServerDataError(
-            f"The answer from {self.settings.base_url} did not decode ({one_line(str(exc), 120)}"
-            "): the server or a proxy sent a broken compressed body; what arrived before it is "
-            "kept. Run again; if it persists, the gateway is at fault.",
-            partial=acc.finish(cut=True),
-        )
-
-    def _redirect_error(self, response: httpx.Response) -> ServerDataError:
-        # Never followed: the key would go along to wherever the Location points.
-        where = one_line(response.headers.get("location", "nowhere given"), 200)
-        return ServerDataError(
-            f"The server at {self.settings.base_url} answered {response.status_code} (a "
-            f"redirect to {where}), which is not followed, so the key goes only where you set: "
-            "set AGCLOUD_BASE_URL (or %agcloud config base_url=...) to the address it names."
-        )
-
-    def _not_the_api(self, response: httpx.Response, what: str) -> ServerDataError:
-        kind = one_line(response.headers.get("content-type", "no content type"), 80)
-        return ServerDataError(
-            f"The server at {self.settings.base_url} answered {response.status_code} with "
-            f"{what} ({kind}), not the Responses API: check the base URL (it should end in "
-            "/v1, e.g. https://aiandgpu.com/v1)."
-        )
-
-    def _whole(self, response: httpx.Response, data: bytes) -> Accumulator:
-        """The accumulator of a whole JSON answer, or the error saying what came instead."""
-        acc = whole_response(data)
-        if acc.terminal is None:
-            looks_html = data.lstrip()[:1] == b"<" or "html" in response.headers.get(
-                "content-type", "")
-            raise self._not_the_api(response, "an HTML page" if looks_html else
-                                    "something other than a JSON Response")
-        return acc
-
-    @staticmethod
-    def _feed(acc: Accumulator, parser: SSEParser, chunk: bytes,
-              on_event: EventCallback | None) -> int:
-        """Fold the events ``chunk`` completes; returns how many were passed on."""
-        try:
-            sses = parser.feed(chunk)
-        except AnswerTooLargeError as exc:
-            # Fold (and show) what came before the oversized line, then stop with it kept.
-            Client._fold(acc, getattr(exc, "events", ()), on_event)
-            exc.partial = acc.finish(cut=True)
-            raise
-        return Client._fold(acc, sses, on_event)
-
-    @staticmethod
-    def _fold(acc: Accumulator, sses: Iterable[ServerSentEvent],
-              on_event: EventCallback | None) -> int:
-        count = 0
-        for sse in sses:
-            # Folded first (which also normalises its delta), then shown; None: not shown
-            # (``[DONE]``, garbage, anything after the terminal event).
-            event = acc.feed_sse(sse)
-            if event is None:
-                continue
-            count += 1
-            if on_event is not None:
-                on_event(event)
-        return count
-
-    @staticmethod
-    def _is_stream(response: httpx.Response, body: dict[str, Any]) -> bool:
-        """Read the answer as SSE?  Only if we asked for a stream and did not get plain JSON
-        (a gateway that ignores ``stream: true`` answers with the whole Response)."""
-        kind = response.headers.get("content-type", "")
-        return bool(body.get("stream")) and not kind.startswith("application/json")
-
-    def _conclude(self, acc: Accumulator, *, started: float, request_id: str | None) -> Result:
-        # The request id is the server's header, kept on the result: it may echo the key too.
-        request_id = None if request_id is None else redact(request_id, self.settings.api_key)
-        return conclude(acc, elapsed=time.monotonic() - started, request_id=request_id,
-                        secret=self.settings.api_key)
 
     # -- sync ----------------------------------------------------------------------------
 
@@ -312,8 +173,8 @@ class Client:
                         if response.status_code < 300:
                             return self._consume(response, body, on_event, started, cancel)
                         if response.status_code < 400:
-                            raise self._redirect_error(response)
-                        error = self._status_error(response, _error_body(response), body)
+                            raise self.failures.redirect(response)
+                        error = self._status_error(response, error_body(response), body)
                         delay = self._retry_delay(attempt, error, response.headers)
                 except httpx.TransportError as exc:
                     if cancel is not None and cancel.cancelled:
@@ -356,7 +217,7 @@ class Client:
                 response = self._sync.get(url, headers={**self._headers(key),
                                                         "Accept": "application/json"})
         except httpx.TransportError as exc:
-            raise self._transport_error(exc) from None
+            raise self.failures.transport(exc, deadline_passed=deadline.passed()) from None
         if response.status_code >= 400:
             raise self._status_error(response, response.content)
         try:
@@ -372,14 +233,15 @@ class Client:
         self, response: httpx.Response, body: dict[str, Any], on_event: EventCallback | None,
         started: float, cancel: Cancellation | None = None,
     ) -> Result:
-        reading = _Reading(self, response, body, on_event, started, cancel)
+        reading = Reading(response, body, failures=self.failures, on_event=on_event,
+                          started=started, cancel=cancel)
         try:
             for chunk in response.iter_bytes():
                 reading.take(chunk)
         except httpx.TimeoutException as exc:
             raise reading.timed_out(exc) from None
         except httpx.DecodingError as exc:
-            raise self._not_decodable(exc, reading.acc) from None
+            raise reading.not_decodable(exc) from None
         except httpx.TransportError as exc:
             reading.dropped(exc)  # the connection dropped: reported below
         return reading.end()
@@ -429,8 +291,8 @@ class Client:
                         if response.status_code < 300:
                             return await self._aconsume(response, body, on_event, started)
                         if response.status_code < 400:
-                            raise self._redirect_error(response)
-                        error = self._status_error(response, await _aerror_body(response),
+                            raise self.failures.redirect(response)
+                        error = self._status_error(response, await aerror_body(response),
                                                    body)
                         delay = self._retry_delay(attempt, error, response.headers)
                 except httpx.TransportError as exc:
@@ -445,14 +307,15 @@ class Client:
         self, response: httpx.Response, body: dict[str, Any], on_event: EventCallback | None,
         started: float,
     ) -> Result:
-        reading = _Reading(self, response, body, on_event, started)
+        reading = Reading(response, body, failures=self.failures, on_event=on_event,
+                          started=started)
         try:
             async for chunk in response.aiter_bytes():
                 reading.take(chunk)
         except httpx.TimeoutException as exc:
             raise reading.timed_out(exc) from None
         except httpx.DecodingError as exc:
-            raise self._not_decodable(exc, reading.acc) from None
+            raise reading.not_decodable(exc) from None
         except httpx.TransportError as exc:
             reading.dropped(exc)
         return reading.end()
@@ -462,101 +325,3 @@ class Client:
         if self._async is not None:
             await self._async.aclose()
             self._async = self._async_loop = None
-
-
-# An error body is quoted in one line: a megabyte is far more than any server's message, and
-# a bound keeps an endless or bombed error body from filling memory.
-ERROR_BODY_LIMIT = 2**20
-
-
-def _error_body(response: httpx.Response) -> bytes:
-    """The start of an error answer's body (``b""`` if it does not decode)."""
-    body = bytearray()
-    try:
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) >= ERROR_BODY_LIMIT:
-                break
-    except httpx.DecodingError:
-        return b""
-    return bytes(body[:ERROR_BODY_LIMIT])
-
-
-async def _aerror_body(response: httpx.Response) -> bytes:
-    """Async :func:`_error_body`."""
-    body = bytearray()
-    try:
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) >= ERROR_BODY_LIMIT:
-                break
-    except httpx.DecodingError:
-        return b""
-    return bytes(body[:ERROR_BODY_LIMIT])
-
-
-class _Reading:
-    """One answer being read: bytes counted against the size cap, SSE events folded (or the
-    whole JSON body kept, for a non-streamed answer), and the first bytes kept while no event
-    has come, so a gateway that labels a JSON answer (or an HTML page) as an event stream is
-    understood, or named, instead of looking cut short."""
-
-    def __init__(self, client: Client, response: httpx.Response, body: dict[str, Any],
-                 on_event: EventCallback | None, started: float,
-                 cancel: Cancellation | None = None) -> None:
-        self.client = client
-        self.cancel = cancel
-        self.response = response
-        self.streamed = client._is_stream(response, body)
-        self.on_event = on_event
-        self.started = started
-        self.acc = Accumulator()
-        self.parser = SSEParser()
-        self.received = 0
-        self.events = 0
-        self.head = bytearray()  # the body so far, while no event came (bounded by the cap)
-
-    def take(self, chunk: bytes) -> None:
-        """Count and fold one chunk of the (decompressed) body."""
-        if self.cancel is not None and self.cancel.cancelled:
-            # A shut-down socket still hands over what its receive buffer holds (megabytes
-            # on loopback): parsing that for nobody held the GIL a quarter of a second.
-            raise RequestInterrupted("Interrupted: the request was cancelled.")
-        self.received += len(chunk)
-        if self.received > self.client.settings.max_answer_bytes:
-            raise self.client._too_large(self.acc)
-        if not self.streamed or not self.events:
-            self.head += chunk
-        if self.streamed:
-            self.events += self.client._feed(self.acc, self.parser, chunk, self.on_event)
-
-    def timed_out(self, exc: Exception) -> AGCloudError:
-        """The error for a timeout mid-answer: the deadline's, or the gap's."""
-        if deadline.passed():
-            return self.client._deadline_error(self.acc)
-        if not self.streamed:
-            return self.client._transport_error(exc)
-        error = RequestTimeoutError(
-            f"The stream stalled for more than {self.client.settings.timeout:g} s (timeout: "
-            "the longest silence allowed); the partial answer is kept. Run again, or raise it "
-            "(%agcloud config timeout=120)."
-        )
-        error.partial = self.acc.finish(cut=True)
-        return error
-
-    def dropped(self, exc: Exception) -> None:
-        """The connection dropped mid-answer: a whole answer cannot be used."""
-        if self.cancel is not None and self.cancel.cancelled:
-            # The canceller keeps what it showed; folding millions of deltas into a result
-            # nobody reads would only hold the GIL while the face ends the cell.
-            raise RequestInterrupted("Interrupted: the request was cancelled.") from None
-        if not self.streamed:
-            raise self.client._transport_error(exc) from None
-
-    def end(self) -> Result:
-        """The result of the whole body, or the error saying what was wrong with it."""
-        request_id = request_id_from(self.response.headers)
-        acc = self.acc
-        if not self.streamed or (not self.events and self.head.lstrip()[:1] in (b"{", b"<")):
-            acc = self.client._whole(self.response, bytes(self.head))
-        return self.client._conclude(acc, started=self.started, request_id=request_id)
