@@ -373,3 +373,29 @@ def test_after_a_cancel_the_reader_stops_at_the_next_chunk(hostile):
     # A shut-down socket still hands over its receive buffer (megabytes on loopback): before,
     # all of it was parsed for nobody, holding the GIL while the face ended the cell.
     assert len(after_cancel) < 500, len(after_cancel)
+
+
+def test_an_unexpected_failure_under_xmode_verbose_shows_no_key_in_frame_locals(
+    ip, srv, monkeypatch
+):
+    from agcloud_magic.http import client as client_module
+
+    class Broken:
+        def stream(self, *_args: Any, **_kwargs: Any) -> Any:
+            raise RuntimeError("a bug deep in the request")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(client_module.Client, "_new_sync", lambda self: Broken())
+    run_cell(ip, "%xmode Verbose")
+    try:
+        run = run_cell(ip, "%%respond\nhello")
+    finally:
+        run_cell(ip, "%xmode Context")
+    assert isinstance(run.error, RuntimeError)
+    assert "a bug deep in the request" in run.everything  # the traceback, with its locals
+    assert "headers" in run.everything  # ... the frame that holds the request's headers
+    from .magic_support import KEY as MAGIC_KEY
+
+    assert MAGIC_KEY not in run.everything and MAGIC_KEY[-12:] not in run.everything

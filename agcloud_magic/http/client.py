@@ -96,21 +96,25 @@ class Client:
         deadline.install(pool)
         return pool
 
-    def _prepare(self, body: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
-        key = self.settings.require_key()
+    def _prepare(self, body: dict[str, Any]) -> tuple[str, httpx.Headers, bytes]:
         url = self.settings.checked_base_url() + "/responses"
         payload = dict(body)
         payload.setdefault("model", self.settings.model)
-        headers = {
-            **self._headers(key),
-            "Content-Type": "application/json",
-            "Accept": "text/event-stream" if payload.get("stream") else "application/json",
-        }
+        accept = "text/event-stream" if payload.get("stream") else "application/json"
+        headers = self._headers(accept)
+        headers["Content-Type"] = "application/json"
         return url, headers, json.dumps(payload, separators=(",", ":")).encode()
 
-    @staticmethod
-    def _headers(key: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key}", "User-Agent": f"agcloud-magic/{__version__}"}
+    def _headers(self, accept: str) -> httpx.Headers:
+        """The request's headers as ``httpx.Headers``, whose repr shows the Authorization
+        value as ``[secure]``: they sit in the frames of a request for its whole length, and
+        ``%xmode Verbose`` prints frame locals with any unexpected traceback.  For the same
+        reason no frame keeps the key in a local variable of its own."""
+        return httpx.Headers({
+            "Authorization": f"Bearer {self.settings.require_key()}",
+            "User-Agent": f"agcloud-magic/{__version__}",
+            "Accept": accept,
+        })
 
     def _retry_delay(
         self, attempt: int, exc: AGCloudError, headers: Any = None, *, sent: bool = False
@@ -208,14 +212,13 @@ class Client:
 
         One request, not retried (a listing is cheap to ask again); errors are the same
         one-line exceptions as :meth:`create`'s."""
-        key = self.settings.require_key()
+        headers = self._headers("application/json")
         url = self.settings.checked_base_url() + "/models"
         if self._sync is None:
             self._sync = self._new_sync()
         try:
             with deadline.deadline(self.settings.deadline):
-                response = self._sync.get(url, headers={**self._headers(key),
-                                                        "Accept": "application/json"})
+                response = self._sync.get(url, headers=headers)
         except httpx.TransportError as exc:
             raise self.failures.transport(exc, deadline_passed=deadline.passed()) from None
         if response.status_code >= 400:
