@@ -124,11 +124,7 @@ class _SyncBackend(httpcore.NetworkBackend):
             socket_options=socket_options,
         ))
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Any = None) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _SyncStream(self._inner.connect_unix_socket(
-            path, timeout=bounded, socket_options=socket_options))
+    # No connect_unix_socket: the package never sets httpx's ``uds``; the base class refuses.
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
@@ -169,11 +165,7 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
             socket_options=socket_options,
         ))
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Any = None) -> httpcore.AsyncNetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.connect_unix_socket(
-            path, timeout=bounded, socket_options=socket_options))
+    # No connect_unix_socket: the package never sets httpx's ``uds``; the base class refuses.
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
