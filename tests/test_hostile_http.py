@@ -204,7 +204,9 @@ def test_a_request_ends_at_its_deadline_however_steadily_the_server_trickles(
         "whole request, however steadily the server sends)")
     assert "%agcloud config deadline=" in str(info.value)
     if script is not _slowloris_headers:
-        assert info.value.partial.text.startswith(("Hello", "x"))  # what came is kept
+        partial = info.value.partial
+        assert partial.text.startswith(("Hello", "x"))  # what came is kept
+        assert partial.status == "cut"
     assert len(hostile.requests) == 1  # and not re-sent
 
 
@@ -337,18 +339,25 @@ def test_an_error_status_whose_body_does_not_decode_is_still_one_line(hostile, m
         else:
             asyncio.run(api.acreate({"input": "hi"}))
     assert str(info.value).startswith("Server error (500)")
+    assert "Server said" not in str(info.value)  # nothing of the broken body is quoted
 
 
-def test_an_endless_error_body_is_read_only_as_far_as_a_message_needs(hostile):
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_endless_error_body_is_read_only_as_far_as_a_message_needs(hostile, mode):
     def endless_error(conn: Connection, _request: Request) -> None:
         conn.head(503, [("content-type", "text/plain"), ("transfer-encoding", "chunked")])
         while conn.open and conn.chunk(b"e" * 65536):
             pass
 
     hostile.script = endless_error
+    api = client(hostile.base_url, deadline=20.0)
     with pytest.raises(AGCloudError) as info:
-        client(hostile.base_url, deadline=20.0).create({"input": "hi"})
+        if mode == "sync":
+            api.create({"input": "hi"})
+        else:
+            asyncio.run(api.acreate({"input": "hi"}))
     assert str(info.value).startswith("Server error (503)")
+    assert "Server said: eeee" in str(info.value)  # the start of the body, quoted
 
 
 def test_after_a_cancel_the_reader_stops_at_the_next_chunk(hostile):
