@@ -67,3 +67,39 @@ def replaying(body: bytes) -> Iterator[ReplayServer]:
         yield server
     finally:
         server.close()
+
+
+class KernelPublisher:
+    """Keeps every display bundle with its metadata, serialised first as ipykernel's session
+    does (JSON that is not ASCII-only, then UTF-8), so what a kernel cannot send (a lone
+    surrogate) fails here as it fails in a kernel."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict[str, str], dict | None]] = []
+
+    def display(self, data: dict[str, str], metadata: dict | None = None) -> Any:
+        publisher = self
+
+        class Handle:
+            def update(self, data: dict[str, str], metadata: dict | None = None) -> None:
+                publisher.send(data, metadata)
+
+        self.send(data, metadata)
+        return Handle()
+
+    def send(self, data: dict[str, str], metadata: dict | None) -> None:
+        json.dumps({"data": data, "metadata": metadata}, ensure_ascii=False).encode("utf-8")
+        self.sent.append((dict(data), metadata))
+
+    @property
+    def shown(self) -> list[dict[str, str]]:
+        """Every bundle sent, in order."""
+        return [data for data, _meta in self.sent]
+
+    @property
+    def final(self) -> dict[str, str]:
+        """The final bundle: the one with the metadata (earlier displays are emptied after
+        it); ``{}`` when the cell showed none."""
+        finals = [data for data, meta in self.sent if meta and "agcloud_magic" in meta]
+        return finals[-1] if finals else {}
+

@@ -11,7 +11,6 @@ one line); ``text/plain`` must carry no raw control characters.
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 import pytest
@@ -22,37 +21,10 @@ from agcloud_magic.display.terminal import TerminalRenderer
 from agcloud_magic.ipython.extension import get_magics
 from agcloud_magic.wire.result import Result
 
-from .hostile_support import answer, replaying, sse
+from .hostile_support import KernelPublisher, answer, replaying, sse
 from .magic_support import pointed_at, run_cell, shell
 
 SMILE = "\U0001f600"
-
-
-class KernelLikePublisher:
-    """Collects display bundles, serialised as ipykernel's session does (JSON, not ASCII-only,
-    then UTF-8), so a lone surrogate fails here as it fails in a kernel."""
-
-    def __init__(self) -> None:
-        self.shown: list[dict[str, Any]] = []
-
-    def display(self, data: dict[str, str], metadata: dict | None = None) -> Any:
-        publisher = self
-
-        class Handle:
-            def update(self, data: dict[str, str], metadata: dict | None = None) -> None:
-                publisher.send(data, metadata)
-
-        self.send(data, metadata)
-        return Handle()
-
-    def send(self, data: dict[str, str], metadata: dict | None) -> None:
-        json.dumps({"data": data, "metadata": metadata}, ensure_ascii=False,
-                   default=str).encode("utf-8")
-        self.shown.append(dict(data))
-
-    @property
-    def final(self) -> dict[str, str]:
-        return [d for d in self.shown if "text/plain" in d][-1]
 
 
 @pytest.fixture()
@@ -60,7 +32,7 @@ def notebook(monkeypatch):
     """Make the magic use the notebook renderer with a kernel-like publisher."""
     import agcloud_magic.ipython.renderers as renderers
 
-    pub = KernelLikePublisher()
+    pub = KernelPublisher()
     original = renderers.make_renderer
     monkeypatch.setattr(
         renderers, "make_renderer",
@@ -184,11 +156,11 @@ def test_renderers_note_a_difference_only_when_something_streamed():
     term = TerminalRenderer("text", stream=out, color=False)
     term.finish(footer="m", metadata={}, text="whole")  # --no-stream: nothing streamed
     assert out.getvalue() == "whole\nm\n"
-    pub = KernelLikePublisher()
+    pub = KernelPublisher()
     nb = NotebookRenderer("text", publisher=pub)
     nb.finish(footer="m", metadata={}, text="whole")
     assert DIFFERS_NOTE not in pub.final["text/html"]
-    pub = KernelLikePublisher()
+    pub = KernelPublisher()
     nb = NotebookRenderer("text", publisher=pub)
     nb.append("partial")
     nb.finish(footer="m", metadata={}, note="interrupted", text="different")
@@ -203,7 +175,7 @@ ESCAPED = "a\\x1b]52;c;ZXZpbA==\\x07b\\x9b2J\nline two\tend\\x0dx\\x00"
 
 
 def test_notebook_text_plain_escapes_controls_but_keeps_newlines_and_tabs():
-    pub = KernelLikePublisher()
+    pub = KernelPublisher()
     nb = NotebookRenderer("markdown", publisher=pub)
     nb.append(HOSTILE)
     nb.finish(footer="m", metadata={}, text=HOSTILE)

@@ -24,6 +24,7 @@ from agcloud_magic.display.render import DIFFERS_NOTE, plain_text
 from agcloud_magic.ipython.extension import get_magics
 
 from .hostile_server import SSE_HEAD, Connection, HostileServer, Request, completed, delta, sse
+from .hostile_support import KernelPublisher
 from .magic_support import KEY, run_cell
 from .panel_support import send
 from .test_markdown import assert_inert
@@ -165,33 +166,6 @@ PROPERTY = settings(max_examples=100, deadline=None, derandomize=True,
                                            HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-class KernelPublisher:
-    """Keeps every display bundle with its metadata, serialised first as ipykernel does (JSON
-    that is not ASCII-only, then UTF-8), so what a kernel cannot send fails here too."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[dict[str, str], dict | None]] = []
-
-    def display(self, data: dict[str, str], metadata: dict | None = None) -> Any:
-        publisher = self
-
-        class Handle:
-            def update(self, data: dict[str, str], metadata: dict | None = None) -> None:
-                publisher.send(data, metadata)
-
-        self.send(data, metadata)
-        return Handle()
-
-    def send(self, data: dict[str, str], metadata: dict | None) -> None:
-        json.dumps({"data": data, "metadata": metadata}, ensure_ascii=False).encode("utf-8")
-        self.sent.append((dict(data), metadata))
-
-    def final(self) -> dict[str, str]:
-        """The final bundle: the one with the metadata (earlier displays are emptied after)."""
-        finals = [data for data, meta in self.sent if meta and meta.get("agcloud_magic")]
-        return finals[-1] if finals else {}
-
-
 @pytest.fixture(params=["notebook", "terminal"])
 def hostile_ip(request, ip, monkeypatch):
     """``ip`` pointed at a hostile server, rendering as in a kernel or in a terminal."""
@@ -254,7 +228,7 @@ def test_the_magic_survives_any_answer(hostile_ip, spec):
             assert KEY not in json.dumps(data)
             assert_inert(data.get("text/html", ""), {"div", "details", "summary", "pre"})
             assert "\x1b" not in data.get("text/plain", "")
-        final = publisher.final()
+        final = publisher.final
         failed = _one_line_error(final.get("text/html", "")) is not None
         shown = final.get("text/plain", "")
     if failed:
