@@ -25,6 +25,9 @@ the body's checks, before a scripted turn is consumed).
   ``name=value``); ``tool_choice`` "required" or a named function forces a call.  The exact
   rule is in :mod:`.toolcall`.  No match: the plain echo.  Tool results that follow the last
   user message are answered with ``Tool results: NAME -> output``.
+  Structured requests (a forced ``strict: true`` function tool, or ``text.format``
+  ``json_schema``) get a deterministic valid instance of the schema derived from the message,
+  one per ``### row <id>`` block when the schema has a ``rows`` array; see :mod:`.structured`.
 * ``lorem`` / ``lorem-N``: exactly N text deltas (default 500) of Markdown.
 * ``srv.script([...])``: scripted turns, whatever the model (see ``StandinServer.script``).
 
