@@ -206,3 +206,31 @@ def test_bad_limits_are_refused() -> None:
             RateLimiter(**bad)
     with pytest.raises(ValueError, match="window"):
         RateLimiter(rpm=1, window=0)
+
+
+# -- the package's own client (no openai SDK) ------------------------------------------------
+
+
+def test_the_client_waits_out_a_rate_limit_and_reads_a_structured_call(
+    standin: StandinServer,
+) -> None:
+    from agcloud_magic.http.client import Client
+    from agcloud_magic.http.retry import RetryPolicy
+    from agcloud_magic.http.settings import Settings
+
+    tool = {"type": "function", "name": "label", "strict": True, "parameters": {
+        "type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
+        "additionalProperties": False}}
+    client = Client(Settings(api_key=KEY, base_url=standin.base_url, model="echo"),
+                    retry_policy=RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.05))
+    try:
+        standin.rate_limit(rpm=1, window=1.0)
+        body = {"input": "row text", "tools": [tool], "tool_choice": "required"}
+        first = client.create({**body, "stream": True})
+        second = client.create(body)  # 429 Retry-After: 1, then the retry goes through
+    finally:
+        client.close()
+    assert (standin.requests_served, standin.rate_limited) == (2, 1)
+    (call,) = first.function_calls
+    assert call["name"] == "label" and isinstance(json.loads(call["arguments"])["ok"], bool)
+    assert second.function_calls[0]["arguments"] == call["arguments"]
