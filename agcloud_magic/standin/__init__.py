@@ -40,8 +40,9 @@ next requests that arrive; a stream-only fault met by a ``stream:false`` request
 Profiles apply to every request until changed and are off by default:
 ``srv.latency(first_token=0.8, tokens_per_second=60)`` (a token is ~4 characters of output,
 streamed or not) and ``srv.rate_limit(rpm=500, tpm=200_000)`` (429 ``rate_limit_exceeded``
-with ``Retry-After`` over a rolling 60 s window); ``srv.requests_served`` and
-``srv.rate_limited`` count what happened.
+with ``Retry-After`` over a rolling 60 s window), also ``--first-token``,
+``--tokens-per-second``, ``--rpm`` and ``--tpm`` on the command line; ``srv.requests_served``
+and ``srv.rate_limited`` count what happened.
 Stored responses stay in memory (at most ``max_stored``), and with ``serve(store_path=...)``
 (``--store-path``) in a JSON-lines file a later server loads (see :mod:`.store`).
 Scripted turns are consumed only by requests that pass validation.  Streams use chunked
