@@ -124,6 +124,20 @@ def test_over_the_rpm_the_answer_is_429_with_retry_after(standin: StandinServer)
     assert error["type"] == "requests" and error["code"] == "rate_limit_exceeded"
     assert error["message"].startswith("Rate limit reached for requests")
     assert (standin.requests_served, standin.rate_limited) == (2, 1)
+    assert refused.headers["x-ratelimit-limit-requests"] == "2"
+    assert refused.headers["x-ratelimit-remaining-requests"] == "0"
+
+
+def test_answers_carry_the_rate_limit_headers(standin: StandinServer) -> None:
+    assert "x-ratelimit-limit-requests" not in _post(standin).headers  # no limits: none
+    standin.rate_limit(rpm=10, tpm=1000)
+    first = _post(standin, max_output_tokens=99)
+    assert first.headers["x-ratelimit-remaining-requests"] == "9"
+    assert first.headers["x-ratelimit-remaining-tokens"] == "900"  # 1 input + 99 reserved
+    assert first.headers["x-ratelimit-reset-tokens"] == "60s"
+    with httpx.stream("POST", f"{standin.base_url}/responses", headers=AUTH, timeout=20,
+                      json={"model": "echo", "input": "hi", "stream": True}) as streamed:
+        assert streamed.headers["x-ratelimit-remaining-requests"] == "8"
 
 
 def test_over_the_tpm_counting_max_output_tokens(standin: StandinServer) -> None:
@@ -182,7 +196,9 @@ def test_the_limiter_says_when_the_window_frees_up() -> None:
     now[0] = 20.0
     with pytest.raises(ApiError) as refused:
         limiter.admit(1)
-    assert refused.value.status == 429 and refused.value.headers == {"Retry-After": "40"}
+    assert refused.value.status == 429 and refused.value.headers["Retry-After"] == "40"
+    assert refused.value.headers["x-ratelimit-remaining-requests"] == "0"
+    assert refused.value.headers["x-ratelimit-reset-requests"] == "50s"  # t=10 leaves at 70
     now[0] = 60.0  # the first admission has left the window
     limiter.admit(1)
     tokens = RateLimiter(tpm=1000, clock=lambda: now[0])
@@ -194,10 +210,12 @@ def test_the_limiter_says_when_the_window_frees_up() -> None:
     with pytest.raises(ApiError) as too_many_tokens:
         tokens.admit(150)  # 900 + 150 > 1000: fits when the one from t=60 leaves, at t=120
     assert too_many_tokens.value.error_type == "tokens"
-    assert too_many_tokens.value.headers == {"Retry-After": "45"}
+    assert too_many_tokens.value.headers["Retry-After"] == "45"
+    assert too_many_tokens.value.headers["x-ratelimit-remaining-tokens"] == "100"
+    assert "x-ratelimit-limit-requests" not in too_many_tokens.value.headers  # no RPM set
     with pytest.raises(ApiError) as never:
         tokens.admit(5000)
-    assert never.value.headers == {"Retry-After": "60"}
+    assert never.value.headers["Retry-After"] == "60"
 
 
 def test_bad_limits_are_refused() -> None:

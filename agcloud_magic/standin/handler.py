@@ -159,6 +159,7 @@ class StandinHandler(BaseHTTPRequestHandler):
         self._started = time.monotonic()
         self._request_id = "req_" + secrets.token_hex(16)
         self._headers_sent = False
+        self._rate_headers: dict[str, str] = {}  # per request: the handler serves keep-alive
         srv = self.standin
         try:
             try:
@@ -290,6 +291,7 @@ class StandinHandler(BaseHTTPRequestHandler):
         except ApiError:
             srv._count(rate_limited=1)
             raise
+        self._rate_headers = admission.headers
 
         def settle(final: dict[str, Any] | None) -> None:
             # The API reserves max_output_tokens; without it the answer's own tokens count.
@@ -304,6 +306,8 @@ class StandinHandler(BaseHTTPRequestHandler):
         self.send_header("x-request-id", self._request_id)
         elapsed = int((time.monotonic() - self._started) * 1000)
         self.send_header("openai-processing-ms", str(elapsed))
+        for key, value in getattr(self, "_rate_headers", {}).items():
+            self.send_header(key, value)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")

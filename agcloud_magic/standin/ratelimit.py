@@ -8,6 +8,10 @@ Refused, the client gets 429 with ``Retry-After`` (whole seconds, at least 1: wh
 the window has expired for the request to fit) and the API's error body, type ``requests``
 (RPM) or ``tokens`` (TPM), code ``rate_limit_exceeded``.  A request larger than ``tpm`` on
 its own can never fit: it is refused with ``Retry-After`` of the whole window.
+
+Every answer while limits are set also carries the API's ``x-ratelimit-limit-requests``,
+``x-ratelimit-remaining-requests``, ``x-ratelimit-reset-requests`` (and the ``-tokens``
+three), the reset as whole seconds such as ``"12s"``: when the window is empty again.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .common import ApiError
 
@@ -30,6 +34,7 @@ class Admission:
 
     at: float
     tokens: int
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _positive(value: int | None, name: str) -> int | None:
@@ -68,13 +73,27 @@ class RateLimiter:
                 # The request fits when the oldest ones beyond rpm - 1 have expired.
                 frees = self._admitted[count - self.rpm].at + self.window
                 raise self._refusal("requests", "requests per min (RPM)", self.rpm, count, 1,
-                                    frees - now)
+                                    frees - now, self._headers(now))
             if self.tpm is not None and used + tokens > self.tpm:
                 raise self._refusal("tokens", "tokens per min (TPM)", self.tpm, used, tokens,
-                                    self._tokens_free_in(now, used, tokens))
+                                    self._tokens_free_in(now, used, tokens), self._headers(now))
             admission = Admission(now, tokens)
             self._admitted.append(admission)
+            admission.headers = self._headers(now)
             return admission
+
+    def _headers(self, now: float) -> dict[str, str]:
+        """The ``x-ratelimit-*`` headers for the window as it is (lock held)."""
+        reset = max(0, math.ceil(self._admitted[-1].at + self.window - now)) \
+            if self._admitted else 0
+        headers = {}
+        for kind, limit, used in (("requests", self.rpm, len(self._admitted)),
+                                  ("tokens", self.tpm, sum(a.tokens for a in self._admitted))):
+            if limit is not None:
+                headers[f"x-ratelimit-limit-{kind}"] = str(limit)
+                headers[f"x-ratelimit-remaining-{kind}"] = str(max(0, limit - used))
+                headers[f"x-ratelimit-reset-{kind}"] = f"{reset}s"
+        return headers
 
     def settle(self, admission: Admission, tokens: int) -> None:
         """Set what an admitted request finally counts for (its answer is known)."""
@@ -93,11 +112,11 @@ class RateLimiter:
         return self.window  # pragma: no cover - the window's own sum covers the excess
 
     def _refusal(self, kind: str, what: str, limit: int, used: int, requested: int,
-                 wait: float) -> ApiError:
+                 wait: float, headers: dict[str, str]) -> ApiError:
         seconds = max(1, math.ceil(wait))
         message = (
             f"Rate limit reached for {kind} on {what}: Limit {limit}, Used {used}, Requested "
             f"{requested}. Please try again in {seconds}s. (offline stand-in rate limit)"
         )
         return ApiError(429, message, error_type=kind, code="rate_limit_exceeded",
-                        headers={"Retry-After": str(seconds)})
+                        headers={"Retry-After": str(seconds), **headers})
