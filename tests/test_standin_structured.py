@@ -231,3 +231,18 @@ def test_every_instance_is_valid_and_deterministic(schema: dict[str, Any]) -> No
         value = instance(schema, text)
         jsonschema.validate(value, schema)
         assert instance(schema, text) == value
+
+
+def test_a_tool_call_comes_before_a_json_schema_format(standin: Any) -> None:
+    fmt = {"type": "json_schema", "name": "label", "schema": LABEL, "strict": True}
+    weather = {"type": "function", "name": "get_weather", "description": "Weather for a city.",
+               "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                              "required": ["city"], "additionalProperties": False}}
+    asked = _create(standin, input="What is the weather in city=Oslo?", tools=[weather],
+                    text={"format": fmt})
+    assert _call(asked) == ("get_weather", {"city": "Oslo"})
+    forced = _create(standin, input="anything", tools=[weather, _tool(LABEL)],
+                     tool_choice="required", text={"format": fmt})
+    assert forced["output"][0]["type"] == "function_call"
+    free = _create(standin, input="Just label it.", tools=[weather], text={"format": fmt})
+    jsonschema.validate(json.loads(free["output"][0]["content"][0]["text"]), LABEL)

@@ -21,7 +21,7 @@ from .inputs import (
     trailing_tool_outputs,
 )
 from .lorem import lorem_count, lorem_pieces
-from .structured import answer_json, estimate_tokens, structured_target, token_pieces
+from .structured import Target, answer_json, estimate_tokens, structured_target, token_pieces
 from .toolcall import build_arguments, matching_tools
 
 __all__ = ["CallOut", "MessageOut", "Plan", "ReasoningOut", "model_plan", "script_plan"]
@@ -109,11 +109,8 @@ def _cut(text: str) -> str:
     return text if len(text) <= TOOL_OUTPUT_CHARS else text[:TOOL_OUTPUT_CHARS] + "…"
 
 
-def _structured_plan(body: dict[str, Any]) -> Plan | None:
+def _structured_plan(body: dict[str, Any], target: Target) -> Plan:
     """A forced strict tool or a json_schema format: a schema instance (see .structured)."""
-    target = structured_target(body)
-    if target is None:
-        return None
     said = last_user_text(body["input"])
     if said is None:
         said = last_said(body["input"])[1] or ""
@@ -135,12 +132,16 @@ def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) ->
             for o in outputs
         ]
         return Plan([MessageOut(split_pieces(banner + "\n\n" + "\n\n".join(lines)))])
-    structured = _structured_plan(body)
-    if structured is not None:
-        return structured
+    target = structured_target(body)
+    if target is not None and target.tool is not None:
+        return _structured_plan(body, target)
     calls = _tool_calls(body)
     if calls:
         return Plan(list(calls))
+    if target is not None:
+        # A json_schema format shapes the text; a tool call the message asks for (or a
+        # forced one) still comes first, as the API would make it.
+        return _structured_plan(body, target)
     role, said = last_said(body["input"])
     who = "You said" if role in (None, "user") else f"You said (as {role})"
     text = (

@@ -12,7 +12,8 @@ Which requests are structured (:func:`structured_target`):
   tool without ``strict: true`` keeps the plain-words rule of :mod:`.toolcall`, which reads
   arguments from the message; strict tools are what structured outputs send.)
 * otherwise ``text.format`` ``{"type": "json_schema", "schema": {...}}``: the answer is an
-  assistant message whose ``output_text`` is the instance as JSON.
+  assistant message whose ``output_text`` is the instance as JSON, unless the echo model
+  makes a tool call first (one the message asks for, or a forced one).
 
 Several rows in one request (the batch client's convention).  The user message holds rows as
 a line ``### row <id>`` (``<id>`` is one run of non-space characters; the line has nothing
