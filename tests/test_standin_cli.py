@@ -125,3 +125,26 @@ def test_serve_store_path_keeps_responses_across_restarts(tmp_path: Path) -> Non
     finally:
         _stop(proc)
     assert "sk-test-cli-key" not in store.read_text("utf-8")
+
+
+def test_serve_profile_options_set_latency_and_rate_limits() -> None:
+    proc = _start("-m", "agcloud_magic.standin", "--port", "0", "--quiet", "--rpm", "1",
+                  "--first-token", "0.3", "--tokens-per-second", "1000")
+    try:
+        url = _url(proc)
+        auth = {"Authorization": "Bearer sk-test-cli-key"}
+        body = {"model": "echo", "input": "x"}
+        first = httpx.post(f"{url}/responses", json=body, headers=auth, timeout=10)
+        assert first.status_code == 200
+        assert first.elapsed.total_seconds() >= 0.29
+        second = httpx.post(f"{url}/responses", json=body, headers=auth, timeout=10)
+        assert second.status_code == 429 and int(second.headers["Retry-After"]) >= 1
+    finally:
+        _stop(proc)
+
+
+def test_serve_refuses_a_bad_profile() -> None:
+    proc = _start("-m", "agcloud_magic.standin", "--port", "0", "--rpm", "0")
+    _out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 2
+    assert "rpm" in err and "Traceback" not in err

@@ -158,7 +158,23 @@ def test_async_sdk_streams(standin: Any) -> None:
     assert asyncio.run(run()).startswith("## Section 1")
 
 
+LABEL_SCHEMA = {"type": "object", "properties": {
+    "label": {"type": "string", "enum": ["good", "bad"]}, "score": {"type": ["number", "null"]},
+}, "required": ["label", "score"], "additionalProperties": False}
+ROWS_TOOL = {"type": "function", "name": "label_rows", "strict": True, "parameters": {
+    "type": "object", "properties": {"rows": {"type": "array", "items": {
+        "type": "object", "properties": {"id": {"type": "string"},
+                                         **LABEL_SCHEMA["properties"]},
+        "required": ["id", "label", "score"], "additionalProperties": False}}},
+    "required": ["rows"], "additionalProperties": False}}
+STRUCTURED = {
+    "structured-rows": ({"model": "echo", "tools": [ROWS_TOOL], "tool_choice": "required",
+                         "input": "Label.\n### row 1\nfine\n### row 2\nawful"}, None),
+    "structured-format": ({"model": "echo", "input": "a review", "text": {"format": {
+        "type": "json_schema", "name": "label", "schema": LABEL_SCHEMA, "strict": True}}}, None),
+}
 SCENARIOS: dict[str, Any] = {
+    **STRUCTURED,
     "text": ({"model": "echo", "input": "plain text"}, None),
     "lorem": ({"model": "lorem-120", "input": "x"}, None),
     "incomplete": ({"model": "lorem-100", "input": "x", "max_output_tokens": 16}, None),
@@ -324,6 +340,7 @@ def test_every_streamed_event_parses_strictly_with_the_sdk(standin: Any, name: s
 
 
 NON_STREAM: dict[str, Any] = {
+    **STRUCTURED,
     "text": ({"model": "echo", "input": "plain text", "instructions": "Be brief."}, None),
     "calls": ({"model": "echo", "tools": TOOLS,
                "input": 'call get_weather({"city": "A"})\ncall get_weather({"city": "B"})'},

@@ -25,6 +25,9 @@ the body's checks, before a scripted turn is consumed).
   ``name=value``); ``tool_choice`` "required" or a named function forces a call.  The exact
   rule is in :mod:`.toolcall`.  No match: the plain echo.  Tool results that follow the last
   user message are answered with ``Tool results: NAME -> output``.
+  Structured requests (a forced ``strict: true`` function tool, or ``text.format``
+  ``json_schema``) get a deterministic valid instance of the schema derived from the message,
+  one per ``### row <id>`` block when the schema has a ``rows`` array; see :mod:`.structured`.
 * ``lorem`` / ``lorem-N``: exactly N text deltas (default 500) of Markdown.
 * ``srv.script([...])``: scripted turns, whatever the model (see ``StandinServer.script``).
 
@@ -34,6 +37,12 @@ the body's checks, before a scripted turn is consumed).
 next requests that arrive; a stream-only fault met by a ``stream:false`` request answers 500
 ``standin_fault_mismatch``.  ``srv.requests`` records each request as it arrived, and
 ``srv.streams`` how far each stream got and how it ended (``client_gone`` for a cancel).
+Profiles apply to every request until changed and are off by default:
+``srv.latency(first_token=0.8, tokens_per_second=60)`` (a token is ~4 characters of output,
+streamed or not) and ``srv.rate_limit(rpm=500, tpm=200_000)`` (429 ``rate_limit_exceeded``
+with ``Retry-After`` over a rolling 60 s window), also ``--first-token``,
+``--tokens-per-second``, ``--rpm`` and ``--tpm`` on the command line; ``srv.requests_served``
+and ``srv.rate_limited`` count what happened.
 Stored responses stay in memory (at most ``max_stored``), and with ``serve(store_path=...)``
 (``--store-path``) in a JSON-lines file a later server loads (see :mod:`.store`).
 Scripted turns are consumed only by requests that pass validation.  Streams use chunked

@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -22,8 +23,11 @@ from urllib.parse import unquote, urlsplit
 from .common import ApiError, dumps
 from .events import StreamEvent
 from .faults import STREAM_ONLY, Fault, fault_error, number_events, shape_stream
+from .inputs import input_chars
+from .pacing import output_chars
 from .records import Headers, RecordedRequest, StreamRecord
 from .service import commit, create_response
+from .structured import estimate_tokens
 from .validate import validate_request
 
 if TYPE_CHECKING:
@@ -155,6 +159,7 @@ class StandinHandler(BaseHTTPRequestHandler):
         self._started = time.monotonic()
         self._request_id = "req_" + secrets.token_hex(16)
         self._headers_sent = False
+        self._rate_headers: dict[str, str] = {}  # per request: the handler serves keep-alive
         srv = self.standin
         try:
             try:
@@ -238,14 +243,21 @@ class StandinHandler(BaseHTTPRequestHandler):
                 "to streaming requests and this request had stream:false.",
                 error_type="server_error", code="standin_fault_mismatch",
             )
-        rendered = create_response(self.standin, body)
+        srv = self.standin
+        settle = self._admit(body)  # before the answer: a 429 consumes no scripted turn
+        rendered = create_response(srv, body)
+        settle(rendered.final)
+        latency = srv.latency_profile
         if stream and fault is not None and fault.kind == "ignore_stream":
             stream = False  # a gateway that ignores stream: true sends the whole Response
         if not stream:
             if rendered.final is None:
                 raise ApiError(500, "The replayed recording has no terminal event.",
                                error_type="server_error", code="server_error")
-            commit(self.standin, rendered)
+            commit(srv, rendered)
+            if latency.active:
+                srv._sleep(latency.whole(rendered.final))
+            srv._count(served=1)
             self._send_json(200, rendered.final)
             return
         events, cut = shape_stream(rendered.events, fault, rendered.snapshot)
@@ -261,7 +273,32 @@ class StandinHandler(BaseHTTPRequestHandler):
         stall = None
         if fault is not None and fault.kind == "stall_after":
             stall = (fault.params["n_events"], fault.params["seconds"])
-        self._send_stream(events, cut=cut, clean_cut=clean_cut, delay=delay, stall=stall)
+        waits = latency.stream_waits(events) if latency.active else None
+        srv._count(served=1)
+        self._send_stream(events, cut=cut, clean_cut=clean_cut, delay=delay, stall=stall,
+                          waits=waits)
+
+    def _admit(self, body: dict[str, Any]) -> Callable[[dict[str, Any] | None], None]:
+        """Pass the rate limiter (or raise its 429); return what settles the final count."""
+        srv = self.standin
+        limiter = srv.rate_limiter
+        if limiter is None:
+            return lambda _final: None
+        input_estimate = estimate_tokens(input_chars(body["input"], body.get("instructions")))
+        reserved = body.get("max_output_tokens")
+        try:
+            admission = limiter.admit(input_estimate + (reserved or 0))
+        except ApiError:
+            srv._count(rate_limited=1)
+            raise
+        self._rate_headers = admission.headers
+
+        def settle(final: dict[str, Any] | None) -> None:
+            # The API reserves max_output_tokens; without it the answer's own tokens count.
+            spent = reserved if reserved is not None else estimate_tokens(output_chars(final))
+            limiter.settle(admission, input_estimate + spent)
+
+        return settle
 
     # -- writing -------------------------------------------------------------------------
 
@@ -269,6 +306,8 @@ class StandinHandler(BaseHTTPRequestHandler):
         self.send_header("x-request-id", self._request_id)
         elapsed = int((time.monotonic() - self._started) * 1000)
         self.send_header("openai-processing-ms", str(elapsed))
+        for key, value in getattr(self, "_rate_headers", {}).items():
+            self.send_header(key, value)
 
     def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
@@ -295,14 +334,14 @@ class StandinHandler(BaseHTTPRequestHandler):
 
     def _send_stream(
         self, events: list[StreamEvent], *, cut: bool, clean_cut: bool, delay: float,
-        stall: tuple[int, float] | None = None,
+        stall: tuple[int, float] | None = None, waits: list[float] | None = None,
     ) -> None:
         srv = self.standin
         record = StreamRecord(self._request_id, total=len(events))
         srv._record_stream(record)
         try:
             self._write_events(events, cut=cut, clean_cut=clean_cut, delay=delay, stall=stall,
-                               record=record)
+                               record=record, waits=waits)
         except _ClientGone:
             record.end("client_gone")  # the client closed the connection mid-stream
             raise
@@ -310,6 +349,7 @@ class StandinHandler(BaseHTTPRequestHandler):
     def _write_events(
         self, events: list[StreamEvent], *, cut: bool, clean_cut: bool, delay: float,
         stall: tuple[int, float] | None, record: StreamRecord,
+        waits: list[float] | None = None,
     ) -> None:
         srv = self.standin
         try:
@@ -327,6 +367,8 @@ class StandinHandler(BaseHTTPRequestHandler):
                 srv._sleep(delay)
             if stall is not None and i == stall[0]:
                 srv._sleep(stall[1])
+            if waits is not None and i < len(waits) and waits[i] > 0:
+                srv._sleep(waits[i])  # the latency profile (first token, tokens per second)
             if srv._stopping.is_set():
                 cut, clean_cut = True, False  # shutting down: drop, like a dying server
                 break

@@ -15,6 +15,7 @@ __all__ = [
     "describe_received",
     "function_call_outputs",
     "function_calls",
+    "input_chars",
     "last_user_text",
     "messages",
     "output_as_text",
@@ -212,4 +213,22 @@ def count_tokens(input_value: Any, instructions: str | None = None) -> int:
         for part in parts:
             text = part.get("text") or part.get("refusal")
             total += len(text.split()) if text else 85
+    return total
+
+
+def input_chars(input_value: Any, instructions: str | None = None) -> int:
+    """Characters of text a request sends (messages, tool calls and outputs, instructions):
+    the base of the ~4-characters-a-token estimate of structured answers and rate limits."""
+    total = len(instructions or "")
+    if isinstance(input_value, str):
+        return total + len(input_value)
+    for item in input_value or []:
+        kind = item.get("type", "message")
+        if kind == "function_call":
+            total += len(str(item.get("arguments", "")))
+        elif kind == "function_call_output":
+            total += len(output_as_text(item.get("output")))
+    for _role, parts in messages(input_value):
+        for part in parts:
+            total += len(part.get("text") or part.get("refusal") or "")
     return total

@@ -32,6 +32,16 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store-path", default=None, metavar="FILE",
                         help="keep stored responses in this JSON-lines file, so that a restart "
                         "continues conversations (default: memory only)")
+    parser.add_argument("--first-token", type=float, default=0.0, metavar="SECONDS",
+                        help="latency profile: wait before the first token (default 0)")
+    parser.add_argument("--tokens-per-second", type=float, default=None, metavar="RATE",
+                        help="latency profile: output tokens (~4 characters) per second "
+                        "(default: no limit)")
+    parser.add_argument("--rpm", type=int, default=None, metavar="N",
+                        help="rate limit: requests per rolling minute, 429 beyond "
+                        "(default: none)")
+    parser.add_argument("--tpm", type=int, default=None, metavar="N",
+                        help="rate limit: tokens per rolling minute, 429 beyond (default: none)")
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
 
 
@@ -54,6 +64,12 @@ def run_serve(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     except OSError as exc:  # an unreadable --store-path
         print(f"agcloud-magic serve: cannot read {args.store_path}: {exc.strerror or exc}",
               file=sys.stderr)
+        return 2
+    try:
+        srv.latency(args.first_token, args.tokens_per_second)
+        srv.rate_limit(args.rpm, args.tpm)
+    except ValueError as exc:
+        print(f"agcloud-magic serve: {exc}", file=sys.stderr)
         return 2
     try:
         srv.start()

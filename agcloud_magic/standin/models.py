@@ -14,12 +14,14 @@ from typing import Any
 from .common import new_id, split_pieces
 from .inputs import (
     describe_received,
+    input_chars,
     last_said,
     last_user_text,
     output_as_text,
     trailing_tool_outputs,
 )
 from .lorem import lorem_count, lorem_pieces
+from .structured import Target, answer_json, estimate_tokens, structured_target, token_pieces
 from .toolcall import build_arguments, matching_tools
 
 __all__ = ["CallOut", "MessageOut", "Plan", "ReasoningOut", "model_plan", "script_plan"]
@@ -61,6 +63,8 @@ class Plan:
 
     items: list[Item]
     replay: Any = None  # a replay.Recording when the turn replays a fixture
+    # Set by structured answers, whose usage is ~len/4 (the word count otherwise).
+    input_tokens: int | None = None
 
 
 def _tool_calls(body: dict[str, Any]) -> list[CallOut]:
@@ -105,6 +109,17 @@ def _cut(text: str) -> str:
     return text if len(text) <= TOOL_OUTPUT_CHARS else text[:TOOL_OUTPUT_CHARS] + "…"
 
 
+def _structured_plan(body: dict[str, Any], target: Target) -> Plan:
+    """A forced strict tool or a json_schema format: a schema instance (see .structured)."""
+    said = last_user_text(body["input"])
+    if said is None:
+        said = last_said(body["input"])[1] or ""
+    pieces = token_pieces(answer_json(target.schema, said))
+    item: Item = CallOut(target.tool, pieces) if target.tool else MessageOut(pieces)
+    chars = input_chars(body["input"], body.get("instructions"))
+    return Plan([item], input_tokens=estimate_tokens(chars))
+
+
 def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) -> Plan:
     """The echo model: answer tool results, call tools the user asks for (see :mod:`.toolcall`),
     else restate the input and report what arrived."""
@@ -117,9 +132,16 @@ def echo_plan(body: dict[str, Any], *, turn: int, call_names: dict[str, str]) ->
             for o in outputs
         ]
         return Plan([MessageOut(split_pieces(banner + "\n\n" + "\n\n".join(lines)))])
+    target = structured_target(body)
+    if target is not None and target.tool is not None:
+        return _structured_plan(body, target)
     calls = _tool_calls(body)
     if calls:
         return Plan(list(calls))
+    if target is not None:
+        # A json_schema format shapes the text; a tool call the message asks for (or a
+        # forced one) still comes first, as the API would make it.
+        return _structured_plan(body, target)
     role, said = last_said(body["input"])
     who = "You said" if role in (None, "user") else f"You said (as {role})"
     text = (

@@ -16,6 +16,7 @@ from typing import Any
 from .catalog import Catalog
 from .faults import Fault, FaultInjection
 from .handler import StandinHandler
+from .profiles import Profiles
 from .records import RecordedRequest, StoredResponse, StreamRecord
 from .scripts import normalise_turn
 from .store import MAX_STORED, ResponseStore, check_max_stored
@@ -99,7 +100,7 @@ class _HTTPServerV6(_HTTPServer):
     address_family = socket.AF_INET6
 
 
-class StandinServer(FaultInjection):
+class StandinServer(FaultInjection, Profiles):
     """The offline stand-in for ``POST /v1/responses``, served from a daemon thread.
 
     ``start()`` and ``stop()`` are idempotent; ``stop()`` ends open connections and joins every
@@ -108,6 +109,10 @@ class StandinServer(FaultInjection):
     ``cut_after``, ``error_mid_stream``, ``fail_in_stream``, ``ignore_stream``) met by a
     ``stream:false`` request is answered with a 500 ``standin_fault_mismatch`` so that a
     wrongly written test shows up.
+
+    Profiles (:class:`.Profiles`) apply to every request until changed, and are off by
+    default: ``latency(first_token, tokens_per_second)`` and ``rate_limit(rpm, tpm)``, with
+    the counters ``requests_served`` and ``rate_limited``.
 
     ``models`` replaces :data:`~.catalog.DEFAULT_MODELS`, the names served: ``lorem`` covers
     ``lorem-N``, every other name is the echo model, and any name not listed is answered with
@@ -155,6 +160,7 @@ class StandinServer(FaultInjection):
         self._lock = threading.Lock()
         self._life_lock = threading.Lock()
         self._faults: collections.deque[Fault] = collections.deque()
+        self._init_profiles()
         self._scripts: collections.deque[dict[str, Any]] = collections.deque()
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
@@ -215,13 +221,14 @@ class StandinServer(FaultInjection):
         self.stop()
 
     def clear(self) -> None:
-        """Forget recorded requests and streams, queued faults and scripts (stored responses
-        stay)."""
+        """Forget recorded requests and streams, queued faults and scripts, and zero the
+        counters (stored responses and the latency and rate-limit profiles stay)."""
         with self._lock:
             self.requests.clear()
             self.streams.clear()
             self._faults.clear()
             self._scripts.clear()
+            self.requests_served = self.rate_limited = 0
 
     def script(self, turns: Iterable[Any] | dict[str, Any] | str) -> None:
         """Queue scripted turns, answered FIFO by the next valid requests whatever the model.

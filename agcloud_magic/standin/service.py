@@ -107,9 +107,10 @@ def create_response(srv: StandinServer, body: dict[str, Any]) -> Rendered:
     if plan.replay is not None:
         rendered = _replayed(plan.replay)
     else:
-        input_tokens = _context_tokens(chain) + count_tokens(
-            body["input"], body.get("instructions")
-        )
+        own = plan.input_tokens
+        if own is None:
+            own = count_tokens(body["input"], body.get("instructions"))
+        input_tokens = _context_tokens(chain) + own
         rendered = render_plan(
             plan, response_skeleton(body), input_tokens=max(1, input_tokens),
             max_output_tokens=body.get("max_output_tokens"),
