@@ -244,3 +244,18 @@ def test_a_pydantic_model_as_schema(env):
     assert out.loc[0, "colour"] == "red" and out.loc[0, "count"] == 3
     assert "colour" in out.loc[1, "error"]
     assert list(out["colour"].cat.categories) == ["red", "blue"]
+
+
+def test_stop_at_calls_ends_the_turn_with_the_calls_unanswered():
+    from agcloud_magic.engine.ask import Ask
+    from agcloud_magic.engine.conversation import Conversation
+    from agcloud_magic.engine.exchange import Exchange
+    from agcloud_magic.tools import ToolRegistry
+    from agcloud_magic.wire.result import Result
+
+    spec = {"type": "function", "name": "record_row", "parameters": {"type": "object"}}
+    call = {"type": "function_call", "name": "record_row", "call_id": "c", "arguments": "{}"}
+    result = Result(id="resp_1", status="completed", output=[call])
+    for stop, expected in ((True, []), (False, [call])):
+        ask = Ask(text="x", tools=ToolRegistry([spec]), stop_at_calls=stop)
+        assert Exchange(Conversation(), ask).on_result(result) == expected
