@@ -27,6 +27,7 @@ class Fail:
 
     status: int
     message: str = "bad row"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -98,7 +99,7 @@ class BatchServer:
             error = {"error": {"message": outcome.message, "type": "invalid_request_error",
                                "code": None, "param": None}}
             answer(outcome.status, json.dumps(error).encode(),
-                   [("content-type", "application/json")])(conn, request)
+                   [("content-type", "application/json"), *outcome.headers])(conn, request)
             return
         if isinstance(outcome, str):
             item: dict[str, Any] = {

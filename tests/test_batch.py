@@ -68,6 +68,7 @@ def test_typed_columns_dtypes_and_the_forced_tool(env):
     assert out["note"].isna().all() and out["error"].isna().all()
     body = srv.bodies[0]
     assert body["tools"] == [{"type": "function", "name": "record_row", "strict": True,
+                              "description": "Record the result for this row.",
                               "parameters": body["tools"][0]["parameters"]}]
     assert body["tool_choice"] == {"type": "function", "name": "record_row"}
     assert body["temperature"] == 0.2 and body["model"] == "echo"
@@ -92,6 +93,14 @@ def test_a_failed_row_leaves_the_others_and_says_why(env):
     assert "\n" not in error and "sentiment" in error and pd.isna(out.loc["c", "sentiment"])
     repairs = [b for b in srv.bodies if "buy" in str(b["input"])]
     assert len(repairs) == 2 and '{"sentiment": "meh"}' in str(repairs[1]["input"])
+
+
+def test_a_row_still_refused_after_the_retries_fails_alone(env):
+    limited = Fail(429, "Rate limit reached for requests per minute", (("retry-after", "0"),))
+    srv = env(lambda p, b: limited if "rope" in p else review(p, b))
+    out = reviews().respond.map("Review: {text}", REVIEW)
+    assert "Rate limit" in out.loc["b", "error"] and out["error"].notna().sum() == 1
+    assert sum("rope" in p for p in srv.prompts()) == 3  # sent, then the client's 2 retries
 
 
 def test_one_repair_round_fixes_an_invalid_answer(env):
@@ -142,17 +151,20 @@ def test_ctrl_c_cancels_keeps_finished_rows_and_a_rerun_sends_the_rest(env):
     srv = env(lambda p, b: Hang() if "x" in p else review(p, b))
     frame = pd.DataFrame({"text": ["good a", "x one", "bad b", "x two"]})
 
+    pressed: list[float] = []
+
     def interrupt() -> None:
         deadline = time.monotonic() + 10
         while srv.count < 4 and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(0.3)
+        pressed.append(time.monotonic())
         _thread.interrupt_main()
 
     threading.Thread(target=interrupt, daemon=True).start()
     with pytest.raises(RequestInterrupted, match="2 of 4 rows finished") as caught:
         frame.respond.map("Review: {text}", REVIEW)
-    assert "\n" not in str(caught.value)
+    assert time.monotonic() - pressed[0] < 1.5 and "\n" not in str(caught.value)
     srv.reply = review
     started = srv.count
     out = frame.respond.map("Review: {text}", REVIEW)
