@@ -271,3 +271,14 @@ def test_stop_at_calls_ends_the_turn_with_the_calls_unanswered():
     for stop, expected in ((True, []), (False, [call])):
         ask = Ask(text="x", tools=ToolRegistry([spec]), stop_at_calls=stop)
         assert Exchange(Conversation(), ask).on_result(result) == expected
+
+
+def test_nothing_to_do_is_an_empty_frame_and_no_request(env):
+    srv = env(review)
+    out = agcloud_magic.batch([], "{value}", REVIEW)
+    assert list(out.columns) == [*REVIEW, "error"] and len(out) == 0
+    assert str(out["stars"].dtype) == "Int64" and srv.count == 0
+    with pytest.raises(ConfigError, match="concurrency"):
+        agcloud_magic.batch(["a"], "{value}", concurrency=0)
+    with pytest.raises(ConfigError, match="schema"):
+        agcloud_magic.batch(["a"], "{value}", schema=42)
