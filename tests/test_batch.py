@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import dataclasses
 import enum
+import sys
 import threading
 import time
 from typing import Literal, Optional, TypedDict
@@ -136,6 +137,16 @@ def test_the_cache_resumes_a_partial_run(env):
     # Other request options are part of the key.
     reviews().respond.map("Review: {text}", REVIEW, temperature=0.3)
     assert srv.count == 7
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_the_cache_file_is_owner_only_and_holds_no_key_or_prompt(env, tmp_path):
+    env(review)
+    reviews().respond.map("Review: {text}", REVIEW)
+    path = tmp_path / "cache" / "batch.sqlite3"
+    assert path.stat().st_mode & 0o077 == 0
+    data = path.read_bytes()
+    assert b"sk-test-batch" not in data and b"Review: good soap" not in data
 
 
 def test_cache_false_sends_everything_again(env):

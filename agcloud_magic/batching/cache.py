@@ -64,6 +64,10 @@ class RowCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False)
+            # Answers may be as private as the data they came from: owner-only, like the
+            # stand-in's store (best effort: a shared cache dir the user chose may refuse).
+            with contextlib.suppress(OSError):
+                os.chmod(self.path, 0o600)
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS rows "
                 "(key TEXT PRIMARY KEY, value TEXT NOT NULL, stored REAL NOT NULL)"
