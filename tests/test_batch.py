@@ -15,6 +15,8 @@ import pytest
 
 import agcloud_magic
 from agcloud_magic.accessor import register_pandas_accessor
+from agcloud_magic.engine import session as session_module
+from agcloud_magic.engine.session import Session
 from agcloud_magic.errors import ConfigError, RequestInterrupted
 
 from .batch_server import BatchServer, Fail, Hang, Raw
@@ -45,7 +47,12 @@ def env(monkeypatch, tmp_path):
         monkeypatch.setenv("AGCLOUD_CACHE_DIR", str(tmp_path / "cache"))
         return server
 
+    # A session of its own, made from this environment: another test may have changed the
+    # shared one's preferences (model, retries) or logged it in elsewhere.
+    session = Session()
+    monkeypatch.setattr(session_module, "_CURRENT", session)
     yield make
+    session.close()
     for server in servers:
         server.close()
 
@@ -99,7 +106,12 @@ def test_a_failed_row_leaves_the_others_and_says_why(env):
 def test_a_row_still_refused_after_the_retries_fails_alone(env):
     limited = Fail(429, "Rate limit reached for requests per minute", (("retry-after", "0"),))
     srv = env(lambda p, b: limited if "rope" in p else review(p, b))
-    out = reviews().respond.map("Review: {text}", REVIEW)
+    # An explicit client pins the retries (the shared session's may have been changed).
+    client = agcloud_magic.Client(max_retries=2)
+    try:
+        out = reviews().respond.map("Review: {text}", REVIEW, client=client)
+    finally:
+        client.close()
     assert "Rate limit" in out.loc["b", "error"] and out["error"].notna().sum() == 1
     assert sum("rope" in p for p in srv.prompts()) == 3  # sent, then the client's 2 retries
 
