@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agcloud_magic.batching.cache import RowCache
+from agcloud_magic.batching.cache import RowCache, row_key
 from agcloud_magic.batching.columns import ANSWER, result_frame
 from agcloud_magic.batching.job import Job, Outcome
 from agcloud_magic.batching.request import RowRequest
@@ -85,9 +85,7 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
 
 
 def row_key_for(request: RowRequest, prompt: str, settings: Any) -> str:
-    """The cache key of one prompt under these settings (the key itself is never in it)."""
-    from agcloud_magic.batching.cache import row_key
-
+    """The cache key of one prompt under these settings (the API key is never in it)."""
     return row_key(request.key_material(prompt, settings.model, settings.base_url))
 
 
