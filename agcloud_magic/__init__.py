@@ -1,7 +1,8 @@
 """agcloud-magic: AGCloud's Responses API in Jupyter.
 
 ``%load_ext agcloud_magic`` registers ``%%respond``, ``%respond`` and ``%agcloud``.  From Python:
-``respond(input, **params)``, ``await arespond(...)``, ``Client``, ``summarize(df)``, ``Panel()``.
+``respond(input, **params)``, ``await arespond(...)``, ``batch(items, template, schema)``,
+``Client``, ``summarize(df)``, ``Panel()``.
 
 Nothing heavy is imported here: httpx, pandas and ipywidgets load on first use, so loading the
 extension costs milliseconds.
@@ -18,6 +19,7 @@ from agcloud_magic._version import __version__
 _LAZY = {
     "respond": "api",
     "arespond": "api",
+    "batch": "batching",
     "Client": "api",
     "Result": "wire.result",
     "Settings": "http.settings",
@@ -35,6 +37,7 @@ __all__ = [*sorted(_LAZY), "load_ipython_extension", "unload_ipython_extension"]
 
 if _typing.TYPE_CHECKING:  # pragma: no cover
     from agcloud_magic.api import Client, arespond, respond
+    from agcloud_magic.batching import batch
     from agcloud_magic.dataframes import summarize, to_model_text
     from agcloud_magic.engine.conversation import Conversation
     from agcloud_magic.errors import AGCloudError

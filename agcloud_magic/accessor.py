@@ -21,7 +21,8 @@ class RespondAccessor:
     The summary (``to_model_text``) and the question are sent as one input through
     ``agcloud_magic.respond(input, **params)``, whose result is returned.
     ``df.respond.summary(**options)`` returns the exact text that would be sent before the
-    question, as a preview.
+    question, as a preview.  ``df.respond.map(template, schema)`` sends one prompt per row
+    instead (:mod:`agcloud_magic.batching`).
     """
 
     def __init__(self, pandas_obj: Any) -> None:
@@ -37,6 +38,18 @@ class RespondAccessor:
         from agcloud_magic.api import respond  # httpx loads with it, on first use
 
         return respond(text, **params)
+
+    def map(self, template: Any, schema: Any = None, *, concurrency: int = 8,
+            cache: bool = True, **params: Any) -> Any:
+        """A prompt per row: one request each, a DataFrame aligned on this index back.
+
+        ``template`` fills ``{column}`` from each row (a Series: ``{value}`` or its name), or
+        is a function row -> str; ``schema`` gives typed columns (else one ``answer``), and
+        ``error`` says why a row failed.  See :func:`agcloud_magic.batch`."""
+        from agcloud_magic.batching import map_rows  # httpx loads with it, on first use
+
+        return map_rows(self._obj, template, schema, concurrency=concurrency, cache=cache,
+                        **params)
 
     def summary(self, **options: Any) -> str:
         """The summary ``df.respond(...)`` would send (same name guess, same options)."""

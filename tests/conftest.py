@@ -15,6 +15,14 @@ from agcloud_magic.standin import StandinServer, serve
 from .helpers import reference_path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _batch_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test writes the user's batch cache (tests that count requests set their own)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AGCLOUD_CACHE_DIR", str(tmp_path_factory.mktemp("batch-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     """``tests/reference``: the JSON Schema and recorded fixtures, vendored from shared/."""

@@ -16,7 +16,7 @@ ROOT = PACKAGE.parent
 # The names README.md documents for the Python API (section "The magics" / "Python API").
 DOCUMENTED = {
     "AGCloudError", "Client", "Conversation", "Panel", "Result", "RetryPolicy", "Settings",
-    "StandinServer", "arespond", "load_ipython_extension", "respond", "serve", "summarize",
+    "StandinServer", "arespond", "batch", "load_ipython_extension", "respond", "serve", "summarize",
     "to_model_text", "unload_ipython_extension",
 }
 

@@ -27,7 +27,9 @@ class Ask:
     the conversation, ``tools`` is a :class:`~agcloud_magic.tools.ToolRegistry` (or ``None``)
     and ``max_rounds`` bounds its loop, ``max_calls_per_round`` the function calls run per
     response and ``max_calls`` those run in the whole turn.  ``items`` replaces text and parts
-    with raw input items (the Python API's list input)."""
+    with raw input items (the Python API's list input).  ``stop_at_calls`` ends the turn at the
+    first response and hands its function calls back unanswered in the ``Result`` (the batch
+    face forces one function whose arguments are the row's result: nothing is to be run)."""
 
     text: str
     parts: list[dict[str, Any]] = field(default_factory=list)
@@ -43,6 +45,7 @@ class Ask:
     max_calls: int = 64
     source: str = "magic"
     items: list[dict[str, Any]] | None = None
+    stop_at_calls: bool = False
 
     def __post_init__(self) -> None:
         self.fields = check_fields(self.fields)

@@ -153,6 +153,9 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     # useful parallel calls, and a turn needing a thousand calls should be split.
     "max_tool_calls_per_round": partial(_between, 1, 256, integer=True),
     "max_tool_calls": partial(_between, 1, 1024, integer=True),
+    # Requests in flight at once for a batch (df.respond.map); past a few dozen a gateway's
+    # rate limit answers 429s that only slow the job down.
+    "concurrency": partial(_between, 1, 64, integer=True),
     "allow_insecure_http": _flag,
     "base_url": _text,
 }

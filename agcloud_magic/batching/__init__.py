@@ -1,0 +1,96 @@
+"""A prompt per row: ``df.respond.map``, ``series.respond.map`` and ``agcloud_magic.batch``.
+
+Each row's prompt comes from a template (:mod:`.template`); identical prompts are sent once and
+their rows share the answer; finished rows come from and go to an on-disk cache (:mod:`.cache`);
+the rest run concurrently through the one turn engine (:mod:`.job`), each as one stateless
+request whose forced ``record_row`` function call is the row's typed result
+(:mod:`.request`, :mod:`.rowschema`).  The result is a DataFrame aligned on the input's index
+(:mod:`.columns`).  This package sits between the faces (the accessor) and the engine; it
+imports neither IPython nor ipywidgets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agcloud_magic.batching.cache import RowCache, row_key
+from agcloud_magic.batching.columns import ANSWER, result_frame
+from agcloud_magic.batching.job import Job, Outcome
+from agcloud_magic.batching.request import RowRequest
+from agcloud_magic.batching.rows import rows_of
+from agcloud_magic.batching.rowschema import row_schema
+from agcloud_magic.batching.template import RowTemplate
+from agcloud_magic.engine.rules import check
+from agcloud_magic.engine.session import current_session
+
+__all__ = ["batch", "map_rows"]
+
+DEFAULT_CONCURRENCY = 8
+
+
+def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = DEFAULT_CONCURRENCY,
+          cache: bool = True, client: Any = None, **params: Any) -> Any:
+    """One request per item of ``items`` (a list or any iterable); a DataFrame back.
+
+    ``template`` is a ``str`` whose ``{value}`` is the item (or ``{key}`` a key of a dict
+    item), ``{{``/``}}`` literal braces, or a function item -> str.  ``schema`` (a dict of
+    name -> type, a TypedDict, a dataclass, a pydantic model or a JSON schema) gives one typed
+    column per field; without it, one ``answer`` column.  ``error`` is missing where the row
+    succeeded, else one line saying why it failed; a failed row never fails the job.
+    ``concurrency`` requests run at once; ``cache=False`` neither reads nor writes the cache
+    (``$AGCLOUD_CACHE_DIR``, see :mod:`agcloud_magic.batching.cache`).  Other keywords are
+    request options, checked like :func:`agcloud_magic.respond`'s.
+    """
+    return map_rows(items, template, schema, concurrency=concurrency, cache=cache,
+                    client=client, **params)
+
+
+def map_rows(obj: Any, template: Any, schema: Any = None, *,
+             concurrency: int = DEFAULT_CONCURRENCY, cache: bool = True, client: Any = None,
+             **params: Any) -> Any:
+    """:func:`batch` over a DataFrame's rows (``{column}``), a Series' values (``{value}`` or
+    ``{<series name>}``) or an iterable's items; aligned on their index."""
+    concurrency = check("concurrency", concurrency)
+    rows = rows_of(obj)
+    shape = None if schema is None else row_schema(schema)
+    request = RowRequest(shape, params)
+    form = RowTemplate(template)
+    if rows.names is not None and form.function is None:
+        form.check(rows.names, "column" if rows.names != ["value"] else "name")
+    prompts = [form.render(context, row, label)
+               for context, row, label in rows.each(want_row=form.function is not None)]
+    # Nothing was sent so far: every error above is the user's, in one line.
+    session = current_session()
+    client = client or session.client()
+    distinct = list(dict.fromkeys(prompts))
+    settings = client.settings
+    keys = {p: row_key_for(request, p, settings) for p in distinct}
+    store = RowCache() if cache else None
+    try:
+        outcomes = _cached(store, keys)
+        todo = [p for p in distinct if p not in outcomes]
+        job = Job(session, client, request, todo, keys, store, concurrency)
+
+        def finished() -> int:
+            return sum(1 for p in prompts if p in outcomes or p in job.outcomes)
+
+        job.run(finished, len(prompts))
+        outcomes.update(job.outcomes)
+    finally:
+        if store is not None:
+            store.close()
+    done = [outcomes.get(p, Outcome(error="not sent")) for p in prompts]
+    columns = shape.columns if shape is not None else (ANSWER,)
+    return result_frame(rows.index, [o.values for o in done], [o.error for o in done], columns)
+
+
+def row_key_for(request: RowRequest, prompt: str, settings: Any) -> str:
+    """The cache key of one prompt under these settings (the API key is never in it)."""
+    return row_key(request.key_material(prompt, settings.model, settings.base_url))
+
+
+def _cached(store: RowCache | None, keys: dict[str, str]) -> dict[str, Outcome]:
+    if store is None:
+        return {}
+    hits = store.get_many(keys.values())
+    return {p: Outcome(hits[k]) for p, k in keys.items() if isinstance(hits.get(k), dict)}

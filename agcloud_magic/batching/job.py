@@ -1,0 +1,110 @@
+"""Running a batch's distinct prompts: bounded concurrency on the private loop, interruptible.
+
+Every request goes through the one turn engine (``Session.arun`` with a fresh
+``Conversation``), so retries (429 with ``Retry-After``, 5xx), deadlines and the size cap are
+the client's.  ``concurrency`` requests are in flight at most.  A row's failure is its
+``error``, never the job's.  Ctrl-C in the waiting thread cancels what is outstanding (the
+streams close at once), waits about a second for that, and raises ``RequestInterrupted``;
+finished rows are in the cache already.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agcloud_magic.batching.cache import RowCache
+from agcloud_magic.batching.request import RowRequest, reason
+from agcloud_magic.engine.conversation import Conversation
+from agcloud_magic.engine.driver import NULL_SINK
+from agcloud_magic.engine.runner import get_runner
+from agcloud_magic.errors import RequestInterrupted
+
+__all__ = ["Job", "Outcome"]
+
+POLL = 0.1  # seconds between looks at the job while waiting (Ctrl-C is seen there too)
+CANCEL_WAIT = 1.0  # seconds an interrupt waits for the cancelled requests to close
+
+
+@dataclass
+class Outcome:
+    """A finished prompt: its values, or why it failed."""
+
+    values: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class Job:
+    """The prompts still to send, and where their outcomes go."""
+
+    def __init__(self, session: Any, client: Any, request: RowRequest, prompts: list[str],
+                 keys: dict[str, str], cache: RowCache | None, concurrency: int) -> None:
+        self.session = session
+        self.client = client
+        self.request = request
+        self.prompts = prompts
+        self.keys = keys
+        self.cache = cache
+        self.concurrency = concurrency
+        self.outcomes: dict[str, Outcome] = {}  # written on the loop thread only
+
+    def run(self, finished: Callable[[], int], total: int) -> None:
+        """Send every prompt and wait; on Ctrl-C cancel and raise ``RequestInterrupted``
+        saying ``finished()`` of ``total`` rows are done."""
+        if not self.prompts:
+            return
+        done = threading.Event()
+        future = get_runner().submit(self._all(done))
+        try:
+            while not done.wait(POLL):
+                pass
+        except KeyboardInterrupt:
+            future.cancel()  # cancels the task on the loop: each request's stream closes
+            done.wait(CANCEL_WAIT)
+            kept = " (kept in the cache: run again to send only the rest)" if self.cache else ""
+            raise RequestInterrupted(
+                f"Interrupted: {finished()} of {total} rows finished{kept}; the outstanding "
+                "requests were cancelled."
+            ) from None
+        future.result()  # a bug in the job itself surfaces here rather than vanishing
+
+    async def _all(self, done: threading.Event) -> None:
+        gate = asyncio.Semaphore(self.concurrency)
+        tasks = [asyncio.ensure_future(self._one(prompt, gate)) for prompt in self.prompts]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            done.set()
+
+    async def _one(self, prompt: str, gate: asyncio.Semaphore) -> None:
+        async with gate:
+            try:
+                outcome = await self._answer(prompt)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the row fails, with its reason; the job goes on
+                outcome = Outcome(error=reason(exc))
+        if outcome.values is not None and self.cache is not None:
+            self.cache.put(self.keys[prompt], outcome.values)
+        self.outcomes[prompt] = outcome
+
+    async def _answer(self, prompt: str) -> Outcome:
+        """The first request, and one repair request for an answer that does not fit."""
+        values, problem, bad = self.request.read(await self._send(self.request.ask(prompt)))
+        if values is not None:
+            return Outcome(values)
+        repaired = self.request.repair(prompt, bad, problem)
+        values, problem, _ = self.request.read(await self._send(repaired))
+        if values is not None:
+            return Outcome(values)
+        return Outcome(error=f"invalid output after one repair: {problem}")
+
+    async def _send(self, ask: Any) -> Any:
+        return await self.session.arun(ask, NULL_SINK, conversation=Conversation(),
+                                       client=self.client)

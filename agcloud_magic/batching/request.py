@@ -1,0 +1,107 @@
+"""One row's request and how its answer is read: a forced ``record_row`` function call.
+
+With a schema, the request carries one strict function tool whose parameters are the schema,
+and ``tool_choice`` forces it, so the call's ``arguments`` are the row's result.  The engine is
+told not to run that function (``Ask.stop_at_calls``): the turn ends at the first response.
+Without a schema the answer's text is the result.  Requests are stateless: a fresh
+``Conversation`` each, nothing chained, nothing recorded in a notebook thread.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agcloud_magic.batching.rowschema import RowSchema
+from agcloud_magic.engine.ask import Ask
+from agcloud_magic.errors import ConfigError, one_line
+from agcloud_magic.tools import ToolRegistry
+from agcloud_magic.wire.result import Result
+
+__all__ = ["FUNCTION", "RowRequest", "reason"]
+
+FUNCTION = "record_row"
+# Keywords of respond() that make no sense for one stateless, forced-tool request per row.
+REFUSED = ("tools", "tool_choice", "previous_response_id", "max_rounds", "max_tool_calls",
+           "max_tool_calls_per_round")
+# Fields that do not change an answer, so they stay out of the cache key.
+NOT_IN_KEY = ("stream",)
+
+
+class RowRequest:
+    """The request options of a batch, checked once, and the Asks made from them."""
+
+    def __init__(self, schema: RowSchema | None, params: dict[str, Any]) -> None:
+        for name in REFUSED:
+            if params.get(name) is not None:
+                raise ConfigError(
+                    f"{name} cannot be set for a batch: each row is one stateless request"
+                    + (f" with its own forced {FUNCTION} tool." if schema else ".")
+                )
+        self.schema = schema
+        # The same rules as respond()'s keywords, checked before anything is sent.
+        self.fields = Ask(text="-", fields=dict(params), source="batch").fields
+        self.spec = None if schema is None else {
+            "type": "function", "name": FUNCTION, "strict": True,
+            "description": "Record the result for this row.", "parameters": schema.parameters,
+        }
+
+    def key_material(self, prompt: str, model: str, base_url: str) -> dict[str, Any]:
+        """What decides a row's answer (hashed into its cache key)."""
+        fields = dict(self.fields)
+        return {
+            "base_url": base_url,
+            "model": fields.pop("model", None) or model,
+            "instructions": fields.pop("instructions", None),
+            "schema": None if self.spec is None else self.spec["parameters"],
+            "prompt": prompt,
+            "params": {k: v for k, v in fields.items() if k not in NOT_IN_KEY},
+        }
+
+    def ask(self, prompt: str) -> Ask:
+        """The row's first request."""
+        return self._ask(text=prompt)
+
+    def repair(self, prompt: str, bad: str, problem: str) -> Ask:
+        """A fresh request: the prompt again, then what was wrong with the last answer."""
+        note = (f"Your call to {FUNCTION} had arguments that do not fit its schema.\n"
+                f"Arguments: {bad[:4000]}\nProblem: {problem}\n"
+                f"Call {FUNCTION} again with arguments that fit the schema.")
+        items = [_user(prompt), _user(note)]
+        return self._ask(text="", items=items)
+
+    def _ask(self, text: str, items: list[dict[str, Any]] | None = None) -> Ask:
+        fields = dict(self.fields)
+        tools = None
+        if self.spec is not None:
+            fields["tool_choice"] = {"type": "function", "name": FUNCTION}
+            tools = ToolRegistry(specs=[self.spec])
+        return Ask(text=text, items=items, fields=fields, tools=tools, stop_at_calls=True,
+                   source="batch")
+
+    def read(self, result: Result) -> tuple[dict[str, Any] | None, str, str]:
+        """``(values, "", "")`` for a good answer, else ``(None, problem, what came)``."""
+        if self.schema is None:
+            return {"answer": result.text}, "", ""
+        calls = [c for c in result.function_calls if c.get("name") == FUNCTION]
+        if not calls:
+            return None, f"the model answered without calling {FUNCTION}", result.text
+        raw = calls[0].get("arguments")
+        raw = raw if isinstance(raw, str) else json.dumps(raw)
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            return None, f"the arguments are not JSON ({exc})", raw
+        problems = self.schema.check(value)
+        if problems:
+            return None, "; ".join(problems[:5]), raw
+        return value, "", ""
+
+
+def _user(text: str) -> dict[str, Any]:
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
+def reason(exc: BaseException) -> str:
+    """One line for a failed row (the package's errors are one line already)."""
+    return one_line(str(exc) or type(exc).__name__, limit=600)
