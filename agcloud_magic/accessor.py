@@ -40,16 +40,20 @@ class RespondAccessor:
         return respond(text, **params)
 
     def map(self, template: Any, schema: Any = None, *, concurrency: int = 8,
-            cache: bool = True, **params: Any) -> Any:
+            cache: bool = True, progress: Any = None, dry_run: bool = False,
+            **params: Any) -> Any:
         """A prompt per row: one request each, a DataFrame aligned on this index back.
 
         ``template`` fills ``{column}`` from each row (a Series: ``{value}`` or its name), or
         is a function row -> str; ``schema`` gives typed columns (else one ``answer``), and
-        ``error`` says why a row failed.  See :func:`agcloud_magic.batch`."""
+        ``error`` says why a row failed.  Nothing shows progress unless asked:
+        ``progress=True`` draws a text bar on stderr (``%%respond --each`` shows one itself).
+        ``dry_run=True`` sends nothing and returns a ``BatchPlan`` (requests, cached, a rough
+        characters/4 token estimate, the first body).  See :func:`agcloud_magic.batch`."""
         from agcloud_magic.batching import map_rows  # httpx loads with it, on first use
 
         return map_rows(self._obj, template, schema, concurrency=concurrency, cache=cache,
-                        **params)
+                        progress=progress, dry_run=dry_run, **params)
 
     def summary(self, **options: Any) -> str:
         """The summary ``df.respond(...)`` would send (same name guess, same options)."""

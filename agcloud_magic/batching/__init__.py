@@ -16,6 +16,8 @@ from typing import Any
 from agcloud_magic.batching.cache import RowCache, row_key
 from agcloud_magic.batching.columns import ANSWER, result_frame
 from agcloud_magic.batching.job import Job, Outcome
+from agcloud_magic.batching.plan import BatchPlan, plan_of
+from agcloud_magic.batching.progress import Progress, ProgressSink, Reporter, sink_for
 from agcloud_magic.batching.request import RowRequest
 from agcloud_magic.batching.rows import rows_of
 from agcloud_magic.batching.rowschema import row_schema
@@ -23,13 +25,14 @@ from agcloud_magic.batching.template import RowTemplate
 from agcloud_magic.engine.rules import check
 from agcloud_magic.engine.session import current_session
 
-__all__ = ["batch", "map_rows"]
+__all__ = ["BatchPlan", "Progress", "ProgressSink", "batch", "map_rows"]
 
 DEFAULT_CONCURRENCY = 8
 
 
 def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = DEFAULT_CONCURRENCY,
-          cache: bool = True, client: Any = None, **params: Any) -> Any:
+          cache: bool = True, client: Any = None, progress: Any = None, dry_run: bool = False,
+          **params: Any) -> Any:
     """One request per item of ``items`` (a list or any iterable); a DataFrame back.
 
     ``template`` is a ``str`` whose ``{value}`` is the item (or ``{key}`` a key of a dict
@@ -40,14 +43,25 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = D
     ``concurrency`` requests run at once; ``cache=False`` neither reads nor writes the cache
     (``$AGCLOUD_CACHE_DIR``, see :mod:`agcloud_magic.batching.cache`).  Other keywords are
     request options, checked like :func:`agcloud_magic.respond`'s.
+
+    Progress is shown only when asked: ``progress=True`` draws a text bar on stderr (at most
+    five updates a second, then one summary line); any object with ``update(Progress)`` and
+    ``finish(Progress)`` receives the counts instead.  (``%%respond --each`` shows a bar by
+    itself: a widget in a notebook.)
+
+    ``dry_run=True`` sends nothing and returns a :class:`~agcloud_magic.batching.BatchPlan`:
+    the requests that would be sent (distinct prompts not in the cache), a rough token
+    estimate (characters/4 of the prompts, instructions and schema; no tokenizer, so read it as
+    an order of magnitude; plus ``max_output_tokens`` per request when set) and the first
+    request body exactly as it would be POSTed (without the key, which is never in a body).
     """
     return map_rows(items, template, schema, concurrency=concurrency, cache=cache,
-                    client=client, **params)
+                    client=client, progress=progress, dry_run=dry_run, **params)
 
 
 def map_rows(obj: Any, template: Any, schema: Any = None, *,
              concurrency: int = DEFAULT_CONCURRENCY, cache: bool = True, client: Any = None,
-             **params: Any) -> Any:
+             progress: Any = None, dry_run: bool = False, **params: Any) -> Any:
     """:func:`batch` over a DataFrame's rows (``{column}``), a Series' values (``{value}`` or
     ``{<series name>}``) or an iterable's items; aligned on their index."""
     concurrency = check("concurrency", concurrency)
@@ -59,22 +73,30 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
         form.check(rows.names, "column" if rows.names != ["value"] else "name")
     prompts = [form.render(context, row, label)
                for context, row, label in rows.each(want_row=form.function is not None)]
+    sink = sink_for(progress)
     # Nothing was sent so far: every error above is the user's, in one line.
     session = current_session()
-    client = client or session.client()
+    if dry_run:  # no key needed to look: the settings in force, unchecked
+        settings = client.settings if client is not None else session.settings()
+    else:
+        client = client or session.client()
+        settings = client.settings
     distinct = list(dict.fromkeys(prompts))
-    settings = client.settings
     keys = {p: row_key_for(request, p, settings) for p in distinct}
     store = RowCache() if cache else None
     try:
         outcomes = _cached(store, keys)
         todo = [p for p in distinct if p not in outcomes]
+        if dry_run:
+            return plan_of(request, todo, len(outcomes), settings.model)
         job = Job(session, client, request, todo, keys, store, concurrency)
-
-        def finished() -> int:
-            return sum(1 for p in prompts if p in outcomes or p in job.outcomes)
-
-        job.run(finished, len(prompts))
+        counting = _Counts(prompts, outcomes, job)
+        reporter = Reporter(sink, len(prompts), counting)
+        reporter.tick()  # the bar appears at once, with the cached rows counted
+        try:
+            job.run(counting.finished, len(prompts), reporter.tick)
+        finally:
+            reporter.finish()  # the summary also after Ctrl-C: it says what was kept
         outcomes.update(job.outcomes)
     finally:
         if store is not None:
@@ -82,6 +104,32 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
     done = [outcomes.get(p, Outcome(error="not sent")) for p in prompts]
     columns = shape.columns if shape is not None else (ANSWER,)
     return result_frame(rows.index, [o.values for o in done], [o.error for o in done], columns)
+
+
+class _Counts:
+    """The rows' counts for progress: cached outcomes first, then the job's so far."""
+
+    def __init__(self, prompts: list[str], cached: dict[str, Outcome], job: Job) -> None:
+        self.prompts = prompts
+        self.cached = dict(cached)  # a copy: the caller adds the job's outcomes to its own
+        self.job = job
+
+    def __call__(self) -> tuple[int, int, int, int]:
+        done = failed = from_cache = 0
+        sent = dict(self.job.outcomes)  # a copy: the loop thread adds to the job's
+        for prompt in self.prompts:
+            if prompt in self.cached:
+                done, from_cache = done + 1, from_cache + 1
+            elif prompt in sent:
+                if sent[prompt].values is not None:
+                    done += 1
+                else:
+                    failed += 1
+        return done, failed, from_cache, self.job.tokens
+
+    def finished(self) -> int:
+        done, failed, _, _ = self()
+        return done + failed
 
 
 def row_key_for(request: RowRequest, prompt: str, settings: Any) -> str:

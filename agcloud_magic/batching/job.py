@@ -50,17 +50,21 @@ class Job:
         self.cache = cache
         self.concurrency = concurrency
         self.outcomes: dict[str, Outcome] = {}  # written on the loop thread only
+        self.tokens = 0  # usage.total_tokens of every answered request (repairs included)
 
-    def run(self, finished: Callable[[], int], total: int) -> None:
-        """Send every prompt and wait; on Ctrl-C cancel and raise ``RequestInterrupted``
-        saying ``finished()`` of ``total`` rows are done."""
+    def run(self, finished: Callable[[], int], total: int,
+            tick: Callable[[], None] | None = None) -> None:
+        """Send every prompt and wait, calling ``tick()`` (progress) between looks; on Ctrl-C
+        cancel and raise ``RequestInterrupted`` saying ``finished()`` of ``total`` rows are
+        done."""
         if not self.prompts:
             return
         done = threading.Event()
         future = get_runner().submit(self._all(done))
         try:
             while not done.wait(POLL):
-                pass
+                if tick is not None:
+                    tick()  # on this (the caller's) thread: a widget or a terminal is safe here
         except KeyboardInterrupt:
             future.cancel()  # cancels the task on the loop: each request's stream closes
             done.wait(CANCEL_WAIT)
@@ -106,5 +110,19 @@ class Job:
         return Outcome(error=f"invalid output after one repair: {problem}")
 
     async def _send(self, ask: Any) -> Any:
-        return await self.session.arun(ask, NULL_SINK, conversation=Conversation(),
-                                       client=self.client)
+        result = await self.session.arun(ask, NULL_SINK, conversation=Conversation(),
+                                         client=self.client)
+        self.tokens += used_tokens(result.usage)
+        return result
+
+
+def used_tokens(usage: dict[str, Any] | None) -> int:
+    """A response's tokens: ``total_tokens``, else input plus output (some gateways send only
+    those), else nothing."""
+    if not usage:
+        return 0
+    total = usage.get("total_tokens")
+    if isinstance(total, int):
+        return total
+    parts = (usage.get("input_tokens"), usage.get("output_tokens"))
+    return sum(p for p in parts if isinstance(p, int))
