@@ -185,6 +185,13 @@ class RespondMagics(Magics):
             print(self.respond.parser.format_help())
             return
         check_out_name(args.out)
+        if args.each is not None:
+            from agcloud_magic.ipython.each import run_each
+
+            run_each(self, args, text)
+            return
+        if args.schema is not None:
+            raise ConfigError("--schema needs --each DF: it types the columns of a batch.")
         ask = build_ask(self, args, text)
         if args.dry_run:
             self._show_dry_run(ask)

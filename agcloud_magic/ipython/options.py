@@ -97,6 +97,18 @@ RESPOND_ARGUMENTS = [
         help="chain onto a stored response id (e.g. after a kernel restart)",
     ),
     argument("-o", "--out", metavar="VAR", help="store the result object in VAR"),
+    argument(
+        "--each",
+        metavar="DF",
+        help="send the cell once per row of the DataFrame or Series DF ({column} / {value}); "
+        "the result is a DataFrame",
+    ),
+    argument(
+        "--schema",
+        metavar="NAME",
+        help="with --each: a schema (dict, dataclass, TypedDict, pydantic model, JSON schema) "
+        "giving one typed column per field",
+    ),
     argument("--format", choices=FORMATS, help="how to show the answer (default markdown)"),
 ]
 
