@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import agcloud_magic
+from agcloud_magic.batching import BatchPlan
 from agcloud_magic.batching.progress import Progress, Reporter, TextBar
 
 from . import test_batch
@@ -111,6 +112,7 @@ def test_dry_run_sends_nothing_and_plans_the_distinct_uncached_prompts(env):
     assert plan.max_output_tokens == 200  # two requests of at most 100 each
     assert plan.estimated_tokens == plan.estimated_input_tokens + 200
     assert repr(plan).startswith("BatchPlan(requests=2, cached=1, estimated_input_tokens=")
+    assert isinstance(plan, BatchPlan)
 
 
 def test_batch_dry_run_without_a_key_and_with_nothing_to_send(env, monkeypatch):
