@@ -64,7 +64,7 @@ def reviews() -> pd.DataFrame:
 
 def test_typed_columns_dtypes_and_the_forced_tool(env):
     srv = env(review)
-    out = reviews().respond.map("Review: {text}", REVIEW, temperature=0.2)
+    out = reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1, temperature=0.2)
     assert list(out.index) == ["a", "b", "c"]
     assert list(out.columns) == ["sentiment", "stars", "score", "spam", "note", "error"]
     assert isinstance(out["sentiment"].dtype, pd.CategoricalDtype)
@@ -94,7 +94,7 @@ def test_a_failed_row_leaves_the_others_and_says_why(env):
         return review(prompt, body)
 
     srv = env(reply)
-    out = reviews().respond.map("Review: {text}", REVIEW)
+    out = reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1)
     assert out.loc["a", "sentiment"] == "pos" and pd.isna(out.loc["a", "error"])
     assert "this row is refused" in out.loc["b", "error"] and pd.isna(out.loc["b", "stars"])
     error = out.loc["c", "error"]
@@ -109,7 +109,7 @@ def test_a_row_still_refused_after_the_retries_fails_alone(env):
     # An explicit client pins the retries (the shared session's may have been changed).
     client = agcloud_magic.Client(max_retries=2)
     try:
-        out = reviews().respond.map("Review: {text}", REVIEW, client=client)
+        out = reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1, client=client)
     finally:
         client.close()
     assert "Rate limit" in out.loc["b", "error"] and out["error"].notna().sum() == 1
@@ -123,7 +123,7 @@ def test_one_repair_round_fixes_an_invalid_answer(env):
         return {"sentiment": "pos", "stars": "many"}
 
     srv = env(reply)
-    out = agcloud_magic.batch(["good one"], "{value}", REVIEW)
+    out = agcloud_magic.batch(["good one"], "{value}", REVIEW, rows_per_request=1)
     assert out.loc[0, "sentiment"] == "pos" and pd.isna(out.loc[0, "error"])
     assert srv.count == 2
     assert "stars" in str(srv.bodies[1]["input"])  # the validation error went back
@@ -132,29 +132,29 @@ def test_one_repair_round_fixes_an_invalid_answer(env):
 def test_identical_prompts_are_sent_once(env):
     srv = env(review)
     frame = pd.DataFrame({"text": ["good", "bad", "good", "good"]})
-    out = frame.respond.map("Review: {text}", REVIEW, cache=False)
+    out = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1, cache=False)
     assert srv.count == 2
     assert list(out["sentiment"]) == ["pos", "neg", "pos", "pos"]
 
 
 def test_the_cache_resumes_a_partial_run(env):
     srv = env(lambda p, b: Fail(400) if "rope" in p else review(p, b))
-    first = reviews().respond.map("Review: {text}", REVIEW)
+    first = reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1)
     assert first["error"].notna().sum() == 1 and srv.count == 3
     srv.reply = review
-    second = reviews().respond.map("Review: {text}", REVIEW)
+    second = reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1)
     assert srv.count == 4 and srv.prompts()[-1] == "Review: bad rope here"
     assert second["error"].isna().all() and list(second["stars"]) == [3, 4, 4]
     assert str(second["stars"].dtype) == "Int64"
     # Other request options are part of the key.
-    reviews().respond.map("Review: {text}", REVIEW, temperature=0.3)
+    reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1, temperature=0.3)
     assert srv.count == 7
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
 def test_the_cache_file_is_owner_only_and_holds_no_key_or_prompt(env, tmp_path):
     env(review)
-    reviews().respond.map("Review: {text}", REVIEW)
+    reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1)
     path = tmp_path / "cache" / "batch.sqlite3"
     assert path.stat().st_mode & 0o077 == 0
     data = path.read_bytes()
@@ -163,8 +163,8 @@ def test_the_cache_file_is_owner_only_and_holds_no_key_or_prompt(env, tmp_path):
 
 def test_cache_false_sends_everything_again(env):
     srv = env(review)
-    reviews().respond.map("Review: {text}", REVIEW)
-    reviews().respond.map("Review: {text}", REVIEW, cache=False)
+    reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1)
+    reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1, cache=False)
     assert srv.count == 6
 
 
@@ -186,11 +186,11 @@ def test_ctrl_c_cancels_keeps_finished_rows_and_a_rerun_sends_the_rest(env):
 
     threading.Thread(target=interrupt, daemon=True).start()
     with pytest.raises(RequestInterrupted, match="2 of 4 rows finished") as caught:
-        frame.respond.map("Review: {text}", REVIEW)
+        frame.respond.map("Review: {text}", REVIEW, rows_per_request=1)
     assert time.monotonic() - pressed[0] < 1.5 and "\n" not in str(caught.value)
     srv.reply = review
     started = srv.count
-    out = frame.respond.map("Review: {text}", REVIEW)
+    out = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1)
     assert srv.count - started == 2 and out["error"].isna().all()
     assert sorted(srv.prompts()[started:]) == ["Review: x one", "Review: x two"]
 
@@ -206,14 +206,14 @@ def test_without_a_schema_one_answer_column(env):
 def test_template_errors_are_one_line_and_nothing_is_sent(env):
     srv = env(review)
     with pytest.raises(ConfigError, match="'txt'") as caught:
-        reviews().respond.map("Review: {txt}", REVIEW)
+        reviews().respond.map("Review: {txt}", REVIEW, rows_per_request=1)
     assert "text" in str(caught.value) and "\n" not in str(caught.value)
     with pytest.raises(ConfigError):
-        reviews().respond.map("Review: {text", REVIEW)
+        reviews().respond.map("Review: {text", REVIEW, rows_per_request=1)
     with pytest.raises(ConfigError, match="temperature"):
-        reviews().respond.map("Review: {text}", REVIEW, temperature=5)
+        reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1, temperature=5)
     with pytest.raises(ConfigError, match="tool_choice"):
-        reviews().respond.map("Review: {text}", REVIEW, tool_choice="auto")
+        reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1, tool_choice="auto")
     assert srv.count == 0
 
 
@@ -298,7 +298,7 @@ def test_stop_at_calls_ends_the_turn_with_the_calls_unanswered():
 
 def test_nothing_to_do_is_an_empty_frame_and_no_request(env):
     srv = env(review)
-    out = agcloud_magic.batch([], "{value}", REVIEW)
+    out = agcloud_magic.batch([], "{value}", REVIEW, rows_per_request=1)
     assert list(out.columns) == [*REVIEW, "error"] and len(out) == 0
     assert str(out["stars"].dtype) == "Int64" and srv.count == 0
     with pytest.raises(ConfigError, match="concurrency"):
@@ -321,7 +321,7 @@ def test_against_the_stand_in_typed_rows_dedupe_and_a_cached_rerun(standin, monk
     try:
         frame = pd.DataFrame({"text": ["good tea", "bad coffee", "good tea", "fine water"]},
                              index=[10, 20, 30, 40])
-        out = frame.respond.map("Review: {text}", REVIEW)
+        out = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1)
         assert list(out.index) == [10, 20, 30, 40]
         assert out["error"].isna().all(), out["error"].tolist()
         assert str(out["sentiment"].dtype) == "category"
@@ -329,7 +329,7 @@ def test_against_the_stand_in_typed_rows_dedupe_and_a_cached_rerun(standin, monk
         assert str(out["stars"].dtype) == "Int64" and str(out["spam"].dtype) == "boolean"
         assert out.loc[10].equals(out.loc[30])  # the same prompt, one answer
         assert standin.requests_served == 3  # three distinct prompts
-        again = frame.respond.map("Review: {text}", REVIEW)
+        again = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1)
         assert standin.requests_served == 3  # all four rows came from the cache
         pd.testing.assert_frame_equal(again, out)
     finally:

@@ -72,9 +72,9 @@ def test_the_text_bar_redraws_one_line_and_ends_with_the_summary():
 
 def test_progress_true_draws_the_text_bar_on_stderr_and_the_default_draws_nothing(env, capsys):
     env(review)
-    reviews().respond.map("Review: {text}", REVIEW)
+    reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1)
     assert capsys.readouterr().err == ""
-    reviews().respond.map("Review: {text}", REVIEW, progress=True, cache=False)
+    reviews().respond.map("Review: {text}", REVIEW, rows_per_request=1, progress=True, cache=False)
     err = capsys.readouterr().err
     assert "3 rows: 3 done, 0 failed, 0 from cache" in err and err.endswith("\n")
 
@@ -85,9 +85,9 @@ def test_a_sink_sees_cached_rows_failures_and_tokens(env):
 
     srv = env(reply)
     frame = reviews()
-    frame.iloc[:1].respond.map("Review: {text}", REVIEW)  # row a is cached now
+    frame.iloc[:1].respond.map("Review: {text}", REVIEW, rows_per_request=1)  # row a is cached now
     sink = Recorder()
-    frame.respond.map("Review: {text}", REVIEW, progress=sink)
+    frame.respond.map("Review: {text}", REVIEW, rows_per_request=1, progress=sink)
     last = sink.finished[0]
     assert (last.total, last.done, last.failed, last.cached) == (3, 2, 1, 1)
     assert last.tokens == 5 and srv.count == 3  # one answered request sent; a cached row is free
@@ -97,9 +97,11 @@ def test_dry_run_sends_nothing_and_plans_the_distinct_uncached_prompts(env):
     srv = env(review)
     frame = pd.DataFrame({"text": ["good tea", "bad tea", "good tea", "ok"]})
     options = {"max_output_tokens": 100, "instructions": "Be terse."}
-    frame.iloc[3:].respond.map("Review: {text}", REVIEW, **options)  # "ok" is cached
+    # "ok" is cached
+    frame.iloc[3:].respond.map("Review: {text}", REVIEW, rows_per_request=1, **options)
     sent = srv.count
-    plan = frame.respond.map("Review: {text}", REVIEW, dry_run=True, **options)
+    plan = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1, dry_run=True,
+                             **options)
     assert srv.count == sent  # nothing was sent
     assert (plan.requests, plan.cached) == (2, 1)
     assert prompt_of(plan.first_body) == "Review: good tea"

@@ -36,8 +36,9 @@ def test_each_row_typed_into_a_frame_with_the_options_on_every_request(each, srv
     assert list(labels.columns) == ["sentiment", "stars", "error"]
     assert labels["error"].isna().all() and labels.loc[1].equals(labels.loc[3])
     bodies = posts(srv)
-    assert len(bodies) == 2  # two distinct prompts
-    assert all(b["temperature"] == 0.3 and b["instructions"] == "Be brief." for b in bodies)
+    assert len(bodies) == 1  # two distinct prompts, in one multi-row request
+    assert all(b["temperature"] == 0.3 and b["instructions"].startswith("Be brief.\n")
+               for b in bodies)
     assert {b["tools"][0]["name"] for b in bodies} == {"record_row"}
     # The text bar (no kernel here) ends in the summary; the frame is displayed.
     assert "3 rows: 3 done, 0 failed, 0 from cache · " in run.stderr
@@ -60,7 +61,7 @@ def test_dry_run_sends_nothing_and_prints_the_plan(each, srv):
     run = run_cell(each, "%%respond --each reviews --schema shape --dry-run\nReview: {text}")
     assert run.error is None, run.stderr
     assert posts(srv) == []
-    assert "Dry run: nothing was sent. 2 requests" in run.stdout
+    assert "Dry run: nothing was sent. 1 request " in run.stdout
     assert '"record_row"' in run.stdout and "Review: good tea" in run.stdout
     assert "sk-test" not in run.everything
 

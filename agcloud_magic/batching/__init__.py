@@ -15,6 +15,11 @@ from typing import Any
 
 from agcloud_magic.batching.cache import RowCache, row_key
 from agcloud_magic.batching.columns import ANSWER, result_frame
+from agcloud_magic.batching.group import (
+    DEFAULT_ROWS_PER_REQUEST,
+    DEFAULT_TOKENS_PER_REQUEST,
+    groups,
+)
 from agcloud_magic.batching.job import Job, Outcome
 from agcloud_magic.batching.plan import BatchPlan, plan_of
 from agcloud_magic.batching.progress import Progress, ProgressSink, Reporter, sink_for
@@ -32,7 +37,8 @@ DEFAULT_CONCURRENCY = 8
 
 def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = DEFAULT_CONCURRENCY,
           cache: bool = True, client: Any = None, progress: Any = None, dry_run: bool = False,
-          **params: Any) -> Any:
+          rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
+          tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, **params: Any) -> Any:
     """One request per item of ``items`` (a list or any iterable); a DataFrame back.
 
     ``template`` is a ``str`` whose ``{value}`` is the item (or ``{key}`` a key of a dict
@@ -54,17 +60,30 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = D
     estimate (characters/4 of the prompts, instructions and schema; no tokenizer, so read it as
     an order of magnitude; plus ``max_output_tokens`` per request when set) and the first
     request body exactly as it would be POSTed (without the key, which is never in a body).
+
+    With a schema, up to ``rows_per_request`` distinct prompts share one request, as long as
+    their prompts total at most ``tokens_per_request`` (characters/4): the rows go as
+    ``### row <id>`` blocks and the forced tool answers ``{"rows": [...]}``.  A row missing,
+    doubled or invalid in that answer, or every row of a request that failed, is sent again
+    alone (with its repair round).  ``rows_per_request=1`` sends each row alone; so does a
+    batch without a schema.  The cache is per row either way.
     """
     return map_rows(items, template, schema, concurrency=concurrency, cache=cache,
-                    client=client, progress=progress, dry_run=dry_run, **params)
+                    client=client, progress=progress, dry_run=dry_run,
+                    rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
+                    **params)
 
 
 def map_rows(obj: Any, template: Any, schema: Any = None, *,
              concurrency: int = DEFAULT_CONCURRENCY, cache: bool = True, client: Any = None,
-             progress: Any = None, dry_run: bool = False, **params: Any) -> Any:
+             progress: Any = None, dry_run: bool = False,
+             rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
+             tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, **params: Any) -> Any:
     """:func:`batch` over a DataFrame's rows (``{column}``), a Series' values (``{value}`` or
     ``{<series name>}``) or an iterable's items; aligned on their index."""
     concurrency = check("concurrency", concurrency)
+    rows_per_request = check("rows_per_request", rows_per_request)
+    tokens_per_request = check("tokens_per_request", tokens_per_request)
     rows = rows_of(obj)
     shape = None if schema is None else row_schema(schema)
     request = RowRequest(shape, params)
@@ -87,9 +106,10 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
     try:
         outcomes = _cached(store, keys)
         todo = [p for p in distinct if p not in outcomes]
+        batches = groups(todo, rows_per_request, tokens_per_request, multi=shape is not None)
         if dry_run:
-            return plan_of(request, todo, len(outcomes), settings.model)
-        job = Job(session, client, request, todo, keys, store, concurrency)
+            return plan_of(request, batches, len(outcomes), settings.model)
+        job = Job(session, client, request, batches, keys, store, concurrency)
         counting = _Counts(prompts, outcomes, job)
         reporter = Reporter(sink, len(prompts), counting)
         reporter.tick()  # the bar appears at once, with the cached rows counted

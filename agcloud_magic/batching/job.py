@@ -1,4 +1,7 @@
-"""Running a batch's distinct prompts: bounded concurrency on the private loop, interruptible.
+"""Running a batch's requests: bounded concurrency on the private loop, interruptible.
+
+Each request is one prompt, or a group of prompts (:mod:`.group`) whose poorly answered rows
+are sent again one by one; the tokens of a request count once, however many rows it carries.
 
 Every request goes through the one turn engine (``Session.arun`` with a fresh
 ``Conversation``), so retries (429 with ``Retry-After``, 5xx), deadlines and the size cap are
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agcloud_magic.batching.cache import RowCache
+from agcloud_magic.batching.group import GroupRequest
 from agcloud_magic.batching.request import RowRequest, reason
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.driver import NULL_SINK
@@ -40,12 +44,14 @@ class Outcome:
 class Job:
     """The prompts still to send, and where their outcomes go."""
 
-    def __init__(self, session: Any, client: Any, request: RowRequest, prompts: list[str],
-                 keys: dict[str, str], cache: RowCache | None, concurrency: int) -> None:
+    def __init__(self, session: Any, client: Any, request: RowRequest,
+                 batches: list[list[str]], keys: dict[str, str], cache: RowCache | None,
+                 concurrency: int) -> None:
         self.session = session
         self.client = client
         self.request = request
-        self.prompts = prompts
+        self.batches = batches  # groups of prompts; a group of one takes the one-row path
+        self.group = GroupRequest(request) if any(len(b) > 1 for b in batches) else None
         self.keys = keys
         self.cache = cache
         self.concurrency = concurrency
@@ -57,7 +63,7 @@ class Job:
         """Send every prompt and wait, calling ``tick()`` (progress) between looks; on Ctrl-C
         cancel and raise ``RequestInterrupted`` saying ``finished()`` of ``total`` rows are
         done."""
-        if not self.prompts:
+        if not self.batches:
             return
         done = threading.Event()
         future = get_runner().submit(self._all(done))
@@ -77,7 +83,8 @@ class Job:
 
     async def _all(self, done: threading.Event) -> None:
         gate = asyncio.Semaphore(self.concurrency)
-        tasks = [asyncio.ensure_future(self._one(prompt, gate)) for prompt in self.prompts]
+        tasks = [asyncio.ensure_future(self._one(b[0], gate) if len(b) == 1
+                                       else self._many(b, gate)) for b in self.batches]
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -85,6 +92,24 @@ class Job:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             done.set()
+
+    async def _many(self, prompts: list[str], gate: asyncio.Semaphore) -> None:
+        """One request for several rows; what it does not answer well goes alone."""
+        assert self.group is not None
+        async with gate:
+            try:
+                found = self.group.read(await self._send(self.group.ask(prompts)), prompts)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The whole request failed (after the client's retries): its combined length
+                # or one row's content may be the cause, so each row gets its own request and
+                # its own reason rather than sharing one.
+                found = {}
+        for prompt, values in found.items():
+            self._finish(prompt, Outcome(values))
+        # Outside the gate: each retry takes a slot of its own like any one-row request.
+        await asyncio.gather(*(self._one(p, gate) for p in prompts if p not in found))
 
     async def _one(self, prompt: str, gate: asyncio.Semaphore) -> None:
         async with gate:
@@ -94,6 +119,10 @@ class Job:
                 raise
             except Exception as exc:  # the row fails, with its reason; the job goes on
                 outcome = Outcome(error=reason(exc))
+        self._finish(prompt, outcome)
+
+    def _finish(self, prompt: str, outcome: Outcome) -> None:
+        # The one-row key whichever path answered, so another rows_per_request still hits it.
         if outcome.values is not None and self.cache is not None:
             self.cache.put(self.keys[prompt], outcome.values)
         self.outcomes[prompt] = outcome

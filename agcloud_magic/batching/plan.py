@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from agcloud_magic.batching.group import GroupRequest
 from agcloud_magic.batching.request import RowRequest
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.exchange import Exchange
@@ -24,8 +25,9 @@ CHARS_PER_TOKEN = 4
 @dataclass(frozen=True, repr=False)
 class BatchPlan:
     """What ``map(..., dry_run=True)`` found: ``requests`` to send (distinct prompts not in the
-    cache), ``cached`` (distinct prompts the cache answers), ``estimated_input_tokens``
-    (characters/4 of each prompt, the instructions and the schema), ``first_body`` (the first
+    cache, grouped ``rows_per_request`` to a request), ``cached`` (distinct prompts the cache
+    answers), ``estimated_input_tokens`` (characters/4 of each request's prompts, instructions
+    and schema), ``first_body`` (the first
     request exactly as it would be POSTed, the key is never in a body; ``None`` if nothing is
     to be sent) and ``max_output_tokens`` (``requests`` times the option, if it is set)."""
 
@@ -51,7 +53,8 @@ class BatchPlan:
         """Lines for a person: the counts, the estimate, the first body as JSON."""
         ceiling = (f" + at most {self.max_output_tokens:,} output tokens"
                    if self.max_output_tokens else "")
-        lines = [f"Dry run: nothing was sent. {self.requests} requests "
+        plural = "" if self.requests == 1 else "s"
+        lines = [f"Dry run: nothing was sent. {self.requests} request{plural} "
                  f"({self.cached} prompts answered by the cache); about "
                  f"{self.estimated_input_tokens:,} input tokens (characters/4){ceiling}."]
         if self.first_body is not None:
@@ -60,19 +63,31 @@ class BatchPlan:
         return "\n".join(lines)
 
 
-def plan_of(request: RowRequest, todo: list[str], cached: int, model: str) -> BatchPlan:
-    """The plan for sending ``todo`` with ``request``'s options (``model`` if none is set)."""
-    fixed = len(request.fields.get("instructions") or "")
-    if request.spec is not None:
-        fixed += len(json.dumps(request.spec, ensure_ascii=False))
-    chars = sum(len(prompt) + fixed for prompt in todo)
+def plan_of(request: RowRequest, batches: list[list[str]], cached: int,
+            model: str) -> BatchPlan:
+    """The plan for sending ``batches`` (groups of prompts, one request each) with
+    ``request``'s options (``model`` if none is set)."""
+    group = GroupRequest(request) if any(len(b) > 1 for b in batches) else None
+    chars = 0
+    asks = []
+    for prompts in batches:
+        if len(prompts) == 1:
+            ask, spec = request.ask(prompts[0]), request.spec
+        else:
+            assert group is not None
+            ask, spec = group.ask(prompts), group.spec
+        asks.append(ask)
+        # The instructions and the schema are paid once per request, not once per row.
+        chars += len(ask.text) + len(ask.fields.get("instructions") or "")
+        if spec is not None:
+            chars += len(json.dumps(spec, ensure_ascii=False))
     first = None
-    if todo:
-        first = Exchange(Conversation(), request.ask(todo[0])).first_body()
+    if asks:
+        first = Exchange(Conversation(), asks[0]).first_body()
         first.setdefault("model", model)
     cap = request.fields.get("max_output_tokens")
     return BatchPlan(
-        requests=len(todo), cached=cached,
+        requests=len(batches), cached=cached,
         estimated_input_tokens=math.ceil(chars / CHARS_PER_TOKEN), first_body=first,
-        max_output_tokens=cap * len(todo) if isinstance(cap, int) else None,
+        max_output_tokens=cap * len(batches) if isinstance(cap, int) else None,
     )

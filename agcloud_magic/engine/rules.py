@@ -156,6 +156,10 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     # Requests in flight at once for a batch (df.respond.map); past a few dozen a gateway's
     # rate limit answers 429s that only slow the job down.
     "concurrency": partial(_between, 1, 64, integer=True),
+    # Rows sent together in one batch request, and that request's prompt budget (tokens, as
+    # characters/4): past ~100 rows or a large budget one bad answer costs many retries.
+    "rows_per_request": partial(_between, 1, 100, integer=True),
+    "tokens_per_request": partial(_between, 100, 1_000_000, integer=True),
     "allow_insecure_http": _flag,
     "base_url": _text,
 }

@@ -1,0 +1,141 @@
+"""Many rows in one request: grouping prompts, the multi-row request, and reading its answer.
+
+Distinct prompts are grouped in order, up to ``rows_per_request`` rows and a prompt budget of
+``tokens_per_request`` (characters/4 of the rendered prompts; no tokenizer, like the dry
+run's estimate).  A group's request carries the rows as ``### row <id>`` blocks and one strict
+forced ``record_row`` tool whose parameters wrap the row schema: ``{"rows": [{"id": ..,
+<fields>}, ..]}``.  Each row object is checked against the row schema on its own; a row that is
+missing, duplicated or invalid is not failed here but handed back to be retried alone on the
+one-row path (which has its repair round).  Without a schema there is no typed envelope to
+put many answers in, so each row goes alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from typing import Any
+
+from agcloud_magic.batching.request import FUNCTION, RowRequest
+from agcloud_magic.batching.rowschema import RowSchema
+from agcloud_magic.engine.ask import Ask
+from agcloud_magic.tools import ToolRegistry
+from agcloud_magic.wire.result import Result
+
+__all__ = ["DEFAULT_ROWS_PER_REQUEST", "DEFAULT_TOKENS_PER_REQUEST", "GroupRequest", "groups"]
+
+DEFAULT_ROWS_PER_REQUEST = 20
+DEFAULT_TOKENS_PER_REQUEST = 4000
+CHARS_PER_TOKEN = 4
+ROW_LINE = re.compile(r"^###[ \t]+row[ \t]+\S+[ \t]*$", re.MULTILINE)
+NOTE = ("The input holds several rows, each after a line '### row <id>'. Call "
+        f"{FUNCTION} once with one object in 'rows' for every row, in order, each with that "
+        "row's id and derived from that row's text alone.")
+
+
+def prompt_tokens(prompt: str) -> int:
+    """The budget's estimate of one prompt: characters/4, at least 1."""
+    return max(1, math.ceil(len(prompt) / CHARS_PER_TOKEN))
+
+
+def groups(prompts: list[str], rows_per_request: int, tokens_per_request: int,
+           multi: bool) -> list[list[str]]:
+    """``prompts`` in order, cut into groups within both limits.  A prompt over the budget
+    by itself, or one holding a ``### row`` line of its own (which would blur the row
+    boundaries), goes alone; so does every prompt when ``multi`` is false."""
+    if not multi or rows_per_request <= 1:
+        return [[p] for p in prompts]
+    out: list[list[str]] = []
+    current: list[str] = []
+    used = 0
+    for prompt in prompts:
+        cost = prompt_tokens(prompt)
+        if cost > tokens_per_request or ROW_LINE.search(prompt):
+            out.append([prompt])
+            continue
+        if current and (len(current) >= rows_per_request or used + cost > tokens_per_request):
+            out.append(current)
+            current, used = [], 0
+        current.append(prompt)
+        used += cost
+    if current:
+        out.append(current)
+    return out
+
+
+def rows_parameters(schema: RowSchema) -> dict[str, Any]:
+    """The forced tool's parameters: ``{"rows": [<row schema plus a string id>]}``, strict."""
+    item = copy.deepcopy(schema.parameters)
+    # A pydantic schema's "$ref": "#/$defs/.." resolve from the root, so its $defs move there.
+    definitions = item.pop("$defs", None)
+    item["properties"] = {"id": {"type": "string"}, **item.get("properties", {})}
+    required = [r for r in item.get("required", list(schema.parameters["properties"]))
+                if r != "id"]
+    item["required"] = ["id", *required]
+    item["additionalProperties"] = False
+    parameters: dict[str, Any] = {
+        "type": "object", "properties": {"rows": {"type": "array", "items": item}},
+        "required": ["rows"], "additionalProperties": False,
+    }
+    if definitions:
+        parameters["$defs"] = definitions
+    return parameters
+
+
+class GroupRequest:
+    """The multi-row Ask for a batch's options, and how its answer is read."""
+
+    def __init__(self, request: RowRequest) -> None:
+        assert request.schema is not None  # groups() sends schema-less rows alone
+        self.schema = request.schema
+        self.fields = dict(request.fields)
+        own = self.fields.get("instructions")
+        self.fields["instructions"] = f"{own}\n\n{NOTE}" if own else NOTE
+        self.fields["tool_choice"] = {"type": "function", "name": FUNCTION}
+        self.spec = {"type": "function", "name": FUNCTION, "strict": True,
+                     "description": "Record the result of every row.",
+                     "parameters": rows_parameters(self.schema)}
+
+    @staticmethod
+    def ids(prompts: list[str]) -> list[str]:
+        """The rows' ids in the request: their positions, from 1."""
+        return [str(i) for i in range(1, len(prompts) + 1)]
+
+    def ask(self, prompts: list[str]) -> Ask:
+        """One request for these rows."""
+        text = "\n".join(f"### row {i}\n{p}" for i, p in zip(self.ids(prompts), prompts,
+                                                              strict=True))
+        return Ask(text=text, fields=dict(self.fields), tools=ToolRegistry(specs=[self.spec]),
+                   stop_at_calls=True, source="batch")
+
+    def read(self, result: Result, prompts: list[str]) -> dict[str, dict[str, Any]]:
+        """The rows the answer gives validly, by prompt; the others are to go alone."""
+        calls = [c for c in result.function_calls if c.get("name") == FUNCTION]
+        if not calls:
+            return {}
+        raw = calls[0].get("arguments")
+        try:
+            value = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            return {}
+        rows = value.get("rows") if isinstance(value, dict) else None
+        if not isinstance(rows, list):
+            return {}
+        by_id = dict(zip(self.ids(prompts), prompts, strict=True))
+        found: dict[str, dict[str, Any]] = {}
+        seen: set[str] = set()
+        twice: set[str] = set()
+        for row in rows:
+            row_id = str(row.get("id")) if isinstance(row, dict) else None
+            if row_id is None or row_id not in by_id:
+                continue
+            if row_id in seen:
+                twice.add(row_id)  # two answers for one row: trust neither
+                continue
+            seen.add(row_id)
+            fields = {k: v for k, v in row.items() if k != "id"}
+            if not self.schema.check(fields):
+                found[row_id] = fields
+        return {by_id[i]: v for i, v in found.items() if i not in twice}
