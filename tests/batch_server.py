@@ -7,12 +7,18 @@ Each request's prompt (its input texts joined) goes to ``reply(prompt, body)``, 
 - :class:`Fail`: an HTTP error with the API's error body;
 - :class:`Hang`: no answer until the server closes (to interrupt a job mid-way).
 
+A multi-row request (its forced tool's parameters have ``rows``) is answered row by row: each
+``### row <id>`` block's text goes to ``reply`` and the dicts come back as ``{"rows": [{"id":
+<id>, ...}, ...]}``; :class:`Drop` leaves that row out of the answer, and a :class:`Fail` (or
+:class:`Hang`) of any row is the whole request's.
+
 ``requests`` counts what reached the server, so dedupe and the cache can be checked.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +44,11 @@ class Raw:
 
 
 @dataclass
+class Drop:
+    """In a multi-row request: leave this row out of the answer."""
+
+
+@dataclass
 class Hang:
     """Never answer (until the server closes)."""
 
@@ -55,6 +66,21 @@ def prompt_of(body: dict[str, Any]) -> str:
             continue
         texts.extend(part.get("text", "") for part in content or () if isinstance(part, dict))
     return "\n".join(texts)
+
+
+ROW_LINE = re.compile(r"^### row (\S+)$", re.MULTILINE)
+
+
+def is_multi_row(body: dict[str, Any]) -> bool:
+    """Whether the forced tool wraps rows (the batch client's many-rows-per-request shape)."""
+    tools = body.get("tools") or [{}]
+    return "rows" in (tools[0].get("parameters") or {}).get("properties", {})
+
+
+def row_blocks(prompt: str) -> list[tuple[str, str]]:
+    """``(id, text)`` of each ``### row <id>`` block of a multi-row prompt."""
+    parts = ROW_LINE.split(prompt)[1:]  # [id, text, id, text, ...]
+    return [(parts[i], parts[i + 1].strip("\n")) for i in range(0, len(parts), 2)]
 
 
 def response_with(item: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +116,7 @@ class BatchServer:
         body = request.json()
         with self._lock:
             self.bodies.append(body)
-        outcome = self.reply(prompt_of(body), body)
+        outcome = self._multi(body) if is_multi_row(body) else self.reply(prompt_of(body), body)
         if isinstance(outcome, Hang):
             while conn.open:
                 conn.pause(0.05)
@@ -119,6 +145,16 @@ class BatchServer:
         else:
             answer(200, json.dumps(response).encode(),
                    [("content-type", "application/json")])(conn, request)
+
+    def _multi(self, body: dict[str, Any]) -> Any:
+        rows = []
+        for row_id, text in row_blocks(prompt_of(body)):
+            value = self.reply(text, body)
+            if isinstance(value, (Fail, Hang)):
+                return value
+            if isinstance(value, dict):
+                rows.append({"id": row_id, **value})
+        return {"rows": rows}
 
     def close(self) -> None:
         self.server.close()
