@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import enum
+import json
+
 import pandas as pd
+import pytest
 
 import agcloud_magic
 from agcloud_magic.accessor import register_pandas_accessor
-from agcloud_magic.batching.group import groups
+from agcloud_magic.batching.group import GroupRequest, groups
+from agcloud_magic.batching.request import RowRequest
+from agcloud_magic.batching.rowschema import row_schema
 from agcloud_magic.engine import session as session_module
 from agcloud_magic.engine.session import Session
 
@@ -135,3 +141,57 @@ def test_a_multi_row_request_counts_its_tokens_once(env):
     last = sink.finished[0]
     assert srv.count == 1 and (last.total, last.done, last.failed) == (6, 6, 0)
     assert last.tokens == 5  # the one response's usage, not five per row
+
+
+class _Answer:
+    """A stand-in for a Result: just the function calls a multi-row answer holds."""
+
+    def __init__(self, arguments: str) -> None:
+        self.function_calls = [{"name": "record_row", "arguments": arguments}]
+
+
+def test_reading_a_multi_row_answer_trusts_only_single_valid_rows():
+    group = GroupRequest(RowRequest(row_schema({"stars": int}), {}))
+    prompts = ["p1", "p2", "p3", "p4"]
+    rows = [{"id": "1", "stars": 1}, {"id": "2", "stars": 2}, {"id": "2", "stars": 9},
+            {"id": "3", "stars": "x"}, {"id": "7", "stars": 7}, {"id": "4", "stars": 4}]
+    found = group.read(_Answer(json.dumps({"rows": rows})), prompts)  # type: ignore[arg-type]
+    assert found == {"p1": {"stars": 1}, "p4": {"stars": 4}}  # 2 doubled, 3 invalid, 7 unknown
+    assert group.read(_Answer("not json"), prompts) == {}  # type: ignore[arg-type]
+
+
+def test_a_schema_with_its_own_id_field_sends_each_row_alone(env):
+    srv = env(lambda prompt, body: {"id": prompt, "stars": 1})
+    out = words(3).respond.map("Review: {text}", {"id": str, "stars": int})
+    assert srv.count == 3 and out["error"].isna().all()
+    assert list(out["id"]) == [f"Review: {t}" for t in words(3)["text"]]
+
+
+def test_a_pydantic_schema_with_definitions_groups_against_the_stand_in(standin, monkeypatch,
+                                                                         tmp_path):
+    # pydantic puts an Enum in $defs with a "#/$defs/.." ref; the wrapped schema keeps it at the
+    # root, where the ref resolves, so the stand-in (and a real server) can answer it.
+    pydantic = pytest.importorskip("pydantic")
+
+    class Colour(enum.Enum):
+        RED = "red"
+        BLUE = "blue"
+
+    class Row(pydantic.BaseModel):
+        colour: Colour
+        count: int
+
+    monkeypatch.setenv("AGCLOUD_BASE_URL", standin.base_url)
+    monkeypatch.setenv("AGCLOUD_API_KEY", "sk-test-batch-standin-0000")
+    monkeypatch.setenv("AGCLOUD_MODEL", "echo")
+    session = Session()
+    monkeypatch.setattr(session_module, "_CURRENT", session)
+    try:
+        items = [f"thing {i}" for i in range(6)]
+        many = agcloud_magic.batch(items, "{value}", Row, rows_per_request=6, cache=False)
+        assert standin.requests_served == 1, many["error"].tolist()
+        one = agcloud_magic.batch(items, "{value}", Row, rows_per_request=1, cache=False)
+        pd.testing.assert_frame_equal(many, one)
+        assert many["error"].isna().all()
+    finally:
+        session.close()

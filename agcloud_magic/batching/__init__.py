@@ -18,6 +18,7 @@ from agcloud_magic.batching.columns import ANSWER, result_frame
 from agcloud_magic.batching.group import (
     DEFAULT_ROWS_PER_REQUEST,
     DEFAULT_TOKENS_PER_REQUEST,
+    can_group,
     groups,
 )
 from agcloud_magic.batching.job import Job, Outcome
@@ -106,7 +107,7 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
     try:
         outcomes = _cached(store, keys)
         todo = [p for p in distinct if p not in outcomes]
-        batches = groups(todo, rows_per_request, tokens_per_request, multi=shape is not None)
+        batches = groups(todo, rows_per_request, tokens_per_request, multi=can_group(shape))
         if dry_run:
             return plan_of(request, batches, len(outcomes), settings.model)
         job = Job(session, client, request, batches, keys, store, concurrency)

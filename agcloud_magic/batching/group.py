@@ -7,7 +7,8 @@ forced ``record_row`` tool whose parameters wrap the row schema: ``{"rows": [{"i
 <fields>}, ..]}``.  Each row object is checked against the row schema on its own; a row that is
 missing, duplicated or invalid is not failed here but handed back to be retried alone on the
 one-row path (which has its repair round).  Without a schema there is no typed envelope to
-put many answers in, so each row goes alone.
+put many answers in, and a schema with an ``id`` field would clash with the row's id: in both
+cases each row goes alone.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from agcloud_magic.engine.ask import Ask
 from agcloud_magic.tools import ToolRegistry
 from agcloud_magic.wire.result import Result
 
-__all__ = ["DEFAULT_ROWS_PER_REQUEST", "DEFAULT_TOKENS_PER_REQUEST", "GroupRequest", "groups"]
+__all__ = ["DEFAULT_ROWS_PER_REQUEST", "DEFAULT_TOKENS_PER_REQUEST", "GroupRequest", "can_group",
+           "groups"]
 
 DEFAULT_ROWS_PER_REQUEST = 20
 DEFAULT_TOKENS_PER_REQUEST = 4000
@@ -63,6 +65,12 @@ def groups(prompts: list[str], rows_per_request: int, tokens_per_request: int,
     if current:
         out.append(current)
     return out
+
+
+def can_group(schema: RowSchema | None) -> bool:
+    """Whether rows of this schema can share a request: it needs a schema (the envelope), and
+    one without an ``id`` field of its own (which the row's id would clash with)."""
+    return schema is not None and "id" not in schema.parameters.get("properties", {})
 
 
 def rows_parameters(schema: RowSchema) -> dict[str, Any]:
