@@ -42,7 +42,7 @@ class RespondAccessor:
     def map(self, template: Any, schema: Any = None, *, concurrency: int = 8,
             cache: bool = True, progress: Any = None, dry_run: bool = False,
             rows_per_request: int = 20, tokens_per_request: int = 4000,
-            **params: Any) -> Any:
+            budget_tokens: int | None = None, **params: Any) -> Any:
         """A prompt per row, a DataFrame aligned on this index back.
 
         ``template`` fills ``{column}`` from each row (a Series: ``{value}`` or its name), or
@@ -52,12 +52,15 @@ class RespondAccessor:
         ``dry_run=True`` sends nothing and returns a ``BatchPlan`` (requests, cached, a rough
         characters/4 token estimate, the first body).  With a schema, up to
         ``rows_per_request`` rows (within ``tokens_per_request``, characters/4) share one
-        request; a row the answer misses goes again alone.  See :func:`agcloud_magic.batch`."""
+        request; a row the answer misses goes again alone.  ``budget_tokens`` stops the job
+        once its requests used that many tokens (the rest: "not run").  See
+        :func:`agcloud_magic.batch`."""
         from agcloud_magic.batching import map_rows  # httpx loads with it, on first use
 
         return map_rows(self._obj, template, schema, concurrency=concurrency, cache=cache,
                         progress=progress, dry_run=dry_run, rows_per_request=rows_per_request,
-                        tokens_per_request=tokens_per_request, **params)
+                        tokens_per_request=tokens_per_request, budget_tokens=budget_tokens,
+                        **params)
 
     def summary(self, **options: Any) -> str:
         """The summary ``df.respond(...)`` would send (same name guess, same options)."""

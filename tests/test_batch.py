@@ -334,3 +334,24 @@ def test_against_the_stand_in_typed_rows_dedupe_and_a_cached_rerun(standin, monk
         pd.testing.assert_frame_equal(again, out)
     finally:
         session.close()
+
+
+def test_a_token_budget_stops_the_job_and_marks_the_rest_not_run(env):
+    srv = env(review)  # every answer reports 5 tokens
+    frame = pd.DataFrame({"text": [f"good tea number {i}" for i in range(6)]})
+    out = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1, concurrency=1,
+                            cache=False, budget_tokens=12)
+    # Checked before each request: 0, 5 and 10 tokens are under 12, so three went out; at 15
+    # the budget is spent and nothing more is sent.
+    assert srv.count == 3
+    assert out["error"].isna().sum() == 3
+    stopped = out["error"].dropna().tolist()
+    assert stopped == ["not run: the budget of 12 tokens is spent (15 used)"] * 3
+    assert out["sentiment"].notna().sum() == 3  # what ran is kept
+
+
+def test_a_budget_must_be_a_positive_whole_number(env):
+    srv = env(review)
+    with pytest.raises(ConfigError, match="budget_tokens"):
+        pd.DataFrame({"text": ["a"]}).respond.map("{text}", REVIEW, budget_tokens=0)
+    assert srv.count == 0

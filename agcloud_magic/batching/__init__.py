@@ -39,7 +39,8 @@ DEFAULT_CONCURRENCY = 8
 def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = DEFAULT_CONCURRENCY,
           cache: bool = True, client: Any = None, progress: Any = None, dry_run: bool = False,
           rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
-          tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, **params: Any) -> Any:
+          tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, budget_tokens: int | None = None,
+          **params: Any) -> Any:
     """One request per item of ``items`` (a list or any iterable); a DataFrame back.
 
     ``template`` is a ``str`` whose ``{value}`` is the item (or ``{key}`` a key of a dict
@@ -68,23 +69,30 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = D
     doubled or invalid in that answer, or every row of a request that failed, is sent again
     alone (with its repair round).  ``rows_per_request=1`` sends each row alone; so does a
     batch without a schema.  The cache is per row either way.
+
+    ``budget_tokens`` is a hard stop: once the answered requests have used that many tokens
+    (their ``usage``), nothing more is sent and every row left gets the error "not run: the
+    budget of N tokens is spent"; it is checked before each request, so it can be passed by
+    at most the requests already in flight.
     """
     return map_rows(items, template, schema, concurrency=concurrency, cache=cache,
                     client=client, progress=progress, dry_run=dry_run,
                     rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
-                    **params)
+                    budget_tokens=budget_tokens, **params)
 
 
 def map_rows(obj: Any, template: Any, schema: Any = None, *,
              concurrency: int = DEFAULT_CONCURRENCY, cache: bool = True, client: Any = None,
              progress: Any = None, dry_run: bool = False,
              rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
-             tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, **params: Any) -> Any:
+             tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST,
+             budget_tokens: int | None = None, **params: Any) -> Any:
     """:func:`batch` over a DataFrame's rows (``{column}``), a Series' values (``{value}`` or
     ``{<series name>}``) or an iterable's items; aligned on their index."""
     concurrency = check("concurrency", concurrency)
     rows_per_request = check("rows_per_request", rows_per_request)
     tokens_per_request = check("tokens_per_request", tokens_per_request)
+    budget_tokens = check("budget_tokens", budget_tokens)
     rows = rows_of(obj)
     shape = None if schema is None else row_schema(schema)
     request = RowRequest(shape, params)
@@ -110,7 +118,7 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
         batches = groups(todo, rows_per_request, tokens_per_request, multi=can_group(shape))
         if dry_run:
             return plan_of(request, batches, len(outcomes), settings.model)
-        job = Job(session, client, request, batches, keys, store, concurrency)
+        job = Job(session, client, request, batches, keys, store, concurrency, budget_tokens)
         counting = _Counts(prompts, outcomes, job)
         reporter = Reporter(sink, len(prompts), counting)
         reporter.tick()  # the bar appears at once, with the cached rows counted

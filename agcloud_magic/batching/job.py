@@ -27,10 +27,14 @@ from agcloud_magic.engine.driver import NULL_SINK
 from agcloud_magic.engine.runner import get_runner
 from agcloud_magic.errors import RequestInterrupted
 
-__all__ = ["Job", "Outcome"]
+__all__ = ["BudgetSpent", "Job", "Outcome"]
 
 POLL = 0.1  # seconds between looks at the job while waiting (Ctrl-C is seen there too)
 CANCEL_WAIT = 1.0  # seconds an interrupt waits for the cancelled requests to close
+
+
+class BudgetSpent(Exception):
+    """The job's token budget is spent: the row is not sent (its ``error`` says so)."""
 
 
 @dataclass
@@ -46,7 +50,7 @@ class Job:
 
     def __init__(self, session: Any, client: Any, request: RowRequest,
                  batches: list[list[str]], keys: dict[str, str], cache: RowCache | None,
-                 concurrency: int) -> None:
+                 concurrency: int, budget: int | None = None) -> None:
         self.session = session
         self.client = client
         self.request = request
@@ -57,6 +61,7 @@ class Job:
         self.concurrency = concurrency
         self.outcomes: dict[str, Outcome] = {}  # written on the loop thread only
         self.tokens = 0  # usage.total_tokens of every answered request (repairs included)
+        self.budget = budget  # tokens; once spent, nothing more is sent
 
     def run(self, finished: Callable[[], int], total: int,
             tick: Callable[[], None] | None = None) -> None:
@@ -139,6 +144,11 @@ class Job:
         return Outcome(error=f"invalid output after one repair: {problem}")
 
     async def _send(self, ask: Any) -> Any:
+        if self.budget is not None and self.tokens >= self.budget:
+            # Checked before each request, so the overshoot is at most the requests already
+            # in flight (``concurrency`` of them): a hard stop that needs no token estimate.
+            raise BudgetSpent(
+                f"not run: the budget of {self.budget} tokens is spent ({self.tokens} used)")
         result = await self.session.arun(ask, NULL_SINK, conversation=Conversation(),
                                          client=self.client)
         self.tokens += used_tokens(result.usage)

@@ -159,6 +159,7 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     # Rows sent together in one batch request, and that request's prompt budget (tokens, as
     # characters/4): past ~100 rows or a large budget one bad answer costs many retries.
     "rows_per_request": partial(_between, 1, 100, integer=True),
+    "budget_tokens": partial(_at_least, 1),
     "tokens_per_request": partial(_between, 100, 1_000_000, integer=True),
     "allow_insecure_http": _flag,
     "base_url": _text,
