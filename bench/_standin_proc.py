@@ -124,17 +124,9 @@ def counted_standin(*, first_token: float = 0.0, tokens_per_second: float | None
             proc.wait(10)
 
 
-#: The listen backlog of the counted stand-in: socketserver's default (5) drops connections
-#: under a burst of a few dozen at once (the client sees them closed mid-request), which is a
-#: test server's limit, not the API's; a real API accepts the burst and answers 429.
-LISTEN_BACKLOG = 4096
-
-
 def _serve_counted(args: dict[str, Any]) -> None:
     from agcloud_magic.standin import serve
-    from agcloud_magic.standin import server as standin_server
 
-    standin_server._HTTPServer.request_queue_size = args.get("backlog") or LISTEN_BACKLOG
     with serve() as srv:
         def apply() -> None:
             srv.latency(args["first_token"], args["tokens_per_second"])

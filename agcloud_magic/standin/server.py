@@ -28,6 +28,10 @@ class _HTTPServer(ThreadingHTTPServer):
     """A threading server that knows its connections, so that stop() can end and join them."""
 
     daemon_threads = True
+    # socketserver's default listen backlog (5) drops connections under a burst of a few dozen
+    # at once (a batch, an unbounded gather): the client sees them closed mid-request.  A real
+    # API accepts the burst and answers 429 when it must; so does the stand-in.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], standin: StandinServer) -> None:
         self.standin = standin
