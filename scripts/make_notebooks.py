@@ -238,12 +238,170 @@ def tools():
     ]
 
 
+BATCH_SETUP = """%load_ext agcloud_magic
+# With AGCLOUD_API_KEY set this talks to AGCloud; without it, to the offline stand-in.
+%agcloud offline auto"""
+
+
+def batch():
+    """A prompt per row: label support tickets (notebooks/data/support_tickets.csv)."""
+    # The cells' text is not indented: inside the brackets, it is the cells' own text.
+    return [
+ md("""
+# A prompt per row
+
+Label 40 support tickets (synthetic, CC0, `data/support_tickets.csv`) with a topic, an urgency
+flag and a one-line summary: one prompt per row, a typed DataFrame back, then ordinary pandas.
+
+Runs top to bottom as it is: against AGCloud when `AGCLOUD_API_KEY` is set, otherwise against
+the built-in offline stand-in. The first output says which.
+
+**Offline, the labels are valid but meaningless.** The stand-in is not a model: it fills the
+schema with values that have the right types and categories, chosen deterministically from each
+ticket's text, so every cell below runs and the analysis has something to count, but the counts
+say nothing about the tickets. Set `AGCLOUD_API_KEY` and run the same notebook to label them for
+real.
+"""),
+ code(BATCH_SETUP),
+ code("""
+import pandas as pd
+
+tickets = pd.read_csv("data/support_tickets.csv", index_col="ticket_id")
+tickets.head()
+"""),
+ md("""
+## The schema and the prompt
+One typed column per field: a `Literal` becomes a categorical with exactly those categories,
+`bool` a nullable boolean, `str` a string. `{text}` in the template is filled from each row's
+`text` column.
+"""),
+ code("""
+from typing import Literal, TypedDict
+
+
+class TicketLabel(TypedDict):
+    topic: Literal["billing", "login", "bug", "feature", "praise", "other"]
+    urgent: bool
+    summary: str
+
+
+template = (
+    "Label this customer-support ticket for an invoicing app.\\n"
+    "topic: what it is mainly about;\\n"
+    "urgent: true if the customer is blocked, losing money or at risk right now;\\n"
+    "summary: at most ten words.\\n\\nTicket: {text}"
+)
+"""),
+ md("""
+## Look before sending
+`dry_run=True` sends nothing: it shows how many requests the rows would take (up to 20 rows
+share a request), a rough token estimate, and the first request body exactly as it would be
+POSTed.
+"""),
+ code("""
+plan = tickets.respond.map(template, TicketLabel, dry_run=True)
+print(plan.describe())
+"""),
+ md("""
+## Label every ticket
+`progress=True` draws a bar and ends with one summary line. `budget_tokens` is a hard stop: once
+the answers have used that many tokens, nothing more is sent and the rows left say so in
+`error`. Each finished row is cached on disk, so running this cell again sends nothing.
+"""),
+ code("""
+labels = tickets.respond.map(
+    template,
+    TicketLabel,
+    rows_per_request=20,
+    budget_tokens=50_000,
+    progress=True,
+)
+labels.dtypes
+"""),
+ md("""
+The result is aligned on the tickets' index, so it joins straight on. `error` is missing where a
+row succeeded, else one line saying why; a failed row never fails the job, so check it.
+"""),
+ code("""
+labelled = tickets.join(labels)
+failed = labelled[labelled["error"].notna()]
+print(f"{len(failed)} of {len(labelled)} rows failed")
+failed[["text", "error"]]
+"""),
+ md("## A small analysis"),
+ code("""
+labelled["topic"].value_counts()
+"""),
+ code("""
+pd.crosstab(labelled["channel"], labelled["urgent"], margins=True)
+"""),
+ code("""
+labelled.loc[labelled["urgent"].fillna(False), ["channel", "topic", "summary"]]
+"""),
+ md("""
+## Again: served from the cache
+The same call with the same rows, schema, model and options finds every row in the cache
+(`$AGCLOUD_CACHE_DIR`, default the user cache directory): the summary line says how many came
+from it, and nothing is sent.
+"""),
+ code("""
+again = tickets.respond.map(template, TicketLabel, progress=True)
+again.equals(labels)
+"""),
+ md("""
+## The same from a cell
+`%%respond --each tickets` sends the cell once per row (`{text}` from each row), `--schema
+TicketLabel` types the columns and `-o labels2` keeps the frame; a progress bar shows while it
+runs. First with `--dry-run`: same prompts, schema and options, so every row is already in the
+cache and nothing would be sent.
+"""),
+ code("""
+%%respond --each tickets --schema TicketLabel --dry-run
+Label this customer-support ticket for an invoicing app.
+topic: what it is mainly about;
+urgent: true if the customer is blocked, losing money or at risk right now;
+summary: at most ten words.
+
+Ticket: {text}
+"""),
+ md("""
+Then for real: the same cell without `--dry-run`, with `-o labels2`; a progress bar shows
+while it runs (here every row comes from the cache).
+"""),
+ code("""
+%%respond --each tickets --schema TicketLabel -o labels2
+Label this customer-support ticket for an invoicing app.
+topic: what it is mainly about;
+urgent: true if the customer is blocked, losing money or at risk right now;
+summary: at most ten words.
+
+Ticket: {text}
+"""),
+ code("""
+labels2.equals(labels)
+"""),
+ md("""
+## Ask about the result
+The labelled frame is a DataFrame like any other: `--df` sends its summary (shape, categories,
+counts, sample rows), not every row.
+"""),
+ code("""
+%%respond --df labelled --exclude-columns text,error
+Which topics and channels should the support team look at first, and why?
+"""),
+ code("""
+%respond In one sentence: what would you check before trusting these labels?
+"""),
+    ]
+
+
 def main() -> None:
     for name, cells in [
         ("quickstart", quickstart()),
         ("dataframe_summary", dataframe_summary()),
         ("teaching_demo", teaching_demo()),
         ("tools", tools()),
+        ("batch", batch()),
     ]:
         for number, cell in enumerate(cells):
             cell.id = f"{name}-{number:02d}"  # stable ids: regenerating gives a clean diff

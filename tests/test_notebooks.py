@@ -20,9 +20,19 @@ def test_the_four_demo_notebooks_exist():
     assert {"quickstart", "dataframe_summary", "teaching_demo", "tools"} <= names
 
 
+def _first_line(source: str) -> str:
+    return source.lstrip().splitlines()[0] if source.strip() else ""
+
+
 def asks_the_model(source: str) -> bool:
-    first = source.lstrip().splitlines()[0] if source.strip() else ""
-    return first.startswith(("%%respond", "%respond")) and "--dry-run" not in first
+    first = _first_line(source)
+    return (first.startswith(("%%respond", "%respond")) and "--dry-run" not in first
+            and "--each" not in first)
+
+
+def runs_a_batch(source: str) -> bool:
+    first = _first_line(source)
+    return first.startswith("%%respond") and "--each" in first and "--dry-run" not in first
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -56,5 +66,13 @@ def test_notebook_runs_offline(path, monkeypatch):
                 f"{path.name}: empty answer for {cell.source[:60]!r}"
             )
             answered += 1
+        if runs_a_batch(cell.source):
+            # A prompt per row shows its result frame (an HTML table with the error column)
+            # under the progress bar's summary, not a chat answer.
+            tables = [o.data.get("text/html", "") for o in cell.outputs
+                      if o.output_type in ("display_data", "execute_result")]
+            assert any("<table" in t and "error" in t for t in tables), (
+                f"{path.name}: no result frame for {cell.source[:60]!r}"
+            )
     assert answered >= 2
     assert len([r for r in srv.requests if r.method == "POST"]) >= answered
