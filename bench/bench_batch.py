@@ -178,7 +178,8 @@ class _LastProgress:
         self.last = progress
 
 
-def run_map(texts: list[str], concurrency: int) -> tuple[float, int, int, int]:
+def run_map(texts: list[str], concurrency: int,
+            rows_per_request: int | None = None) -> tuple[float, int, int, int]:
     import pandas as pd
 
     from agcloud_magic.accessor import register_pandas_accessor
@@ -187,8 +188,9 @@ def run_map(texts: list[str], concurrency: int) -> tuple[float, int, int, int]:
     frame = pd.DataFrame({"review": texts})
     sink = _LastProgress()
     start = time.perf_counter()
+    grouping = {} if rows_per_request is None else {"rows_per_request": rows_per_request}
     out = frame.respond.map(TEMPLATE, ROW_SCHEMA, cache=False, concurrency=concurrency,
-                            progress=sink)
+                            progress=sink, **grouping)
     wall = time.perf_counter() - start
     failed = int(out["error"].notna().sum())
     lost = int((out["error"].isna() & (out["sentiment"].isna() | out["stars"].isna())).sum())
@@ -240,6 +242,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--sequential-rows", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rows-per-request", type=int, default=None,
+                        help="ours: rows per request (default: the package's, 20)")
     parser.add_argument("--first-token", type=float, default=0.8)
     parser.add_argument("--tokens-per-second", type=float, default=60.0)
     parser.add_argument("--rpm", type=int, default=500)
@@ -268,7 +272,7 @@ def main() -> None:
         runs = [
             ("sequential", lambda: run_sequential(texts[:seq_rows])),
             ("gather", lambda: run_gather(texts)),
-            ("ours", lambda: run_map(texts, opts.concurrency)),
+            ("ours", lambda: run_map(texts, opts.concurrency, opts.rows_per_request)),
         ]
         for name, run in runs:
             if name in skip:
@@ -289,8 +293,10 @@ def main() -> None:
                     note=f"measured on {seq_rows} rows ({wall:.1f} s, {received} requests, "
                          f"{tokens:,} tokens), scaled linearly to {opts.rows}")
             elif name == "ours":
+                grouping = ("" if opts.rows_per_request is None
+                            else f", rows_per_request={opts.rows_per_request}")
                 outcome.note = (f"`df.respond.map(..., cache=False, concurrency="
-                                f"{opts.concurrency})`")
+                                f"{opts.concurrency}{grouping})`")
             elif name == "gather":
                 outcome.note = "`asyncio.gather` of every row at once, client retries (max 2)"
             print(f"  {wall:.1f} s", file=sys.stderr, flush=True)
