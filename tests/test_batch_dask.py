@@ -48,6 +48,9 @@ def test_meta_and_refusals_need_no_cluster_and_no_key(accessors, monkeypatch):
     assert list(ddf["text"].respond.map("{value}").columns) == ["answer", "error"]
     lazy = agcloud_magic.batch(ddf["text"], "{value}", REVIEW)
     assert isinstance(lazy, dd.DataFrame)
+    # An empty frame computes (threaded scheduler) without a key: nothing to send.
+    empty = dd.from_pandas(frame().iloc[:0], npartitions=1).respond.map("{text}", REVIEW)
+    pd.testing.assert_frame_equal(empty.compute(), out._meta, check_index_type=False)
     with pytest.raises(ConfigError, match="client="):
         agcloud_magic.batch(ddf, "{text}", client=object())
     with pytest.raises(ConfigError, match="column"):
@@ -132,3 +135,23 @@ def test_the_extension_registers_the_dask_accessor_in_the_cell_after_dask_is_imp
             "print(dd.DataFrame.respond is RespondAccessor is dd.Series.respond)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_a_series_on_the_threaded_scheduler_equals_the_pandas_result(accessors, standin,
+                                                                     monkeypatch, tmp_path):
+    monkeypatch.setenv("AGCLOUD_BASE_URL", standin.base_url)
+    monkeypatch.setenv("AGCLOUD_API_KEY", KEY)
+    monkeypatch.setenv("AGCLOUD_MODEL", "echo")
+    monkeypatch.setenv("AGCLOUD_CACHE_DIR", str(tmp_path / "cache"))
+    session = Session()
+    monkeypatch.setattr(session_module, "_CURRENT", session)
+    try:
+        series = frame()["text"]
+        out = dd.from_pandas(series, npartitions=3).respond.map("Review: {value}", REVIEW,
+                                                                rows_per_request=1)
+        computed = out.compute(scheduler="threads")  # no cluster: no semaphore either
+        pd.testing.assert_frame_equal(computed, series.respond.map("Review: {value}", REVIEW,
+                                                                   rows_per_request=1))
+        assert computed["error"].isna().all()
+    finally:
+        session.close()

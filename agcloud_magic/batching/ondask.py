@@ -109,8 +109,10 @@ class Partition:
             return map_rows(part, self.template, self.schema, progress=None, **self.options,
                             **self.params)
 
-        if len(part) == 0:
-            return run()  # dask's own probes and empty partitions send nothing
+        if len(part) == 0:  # sends nothing and needs no key: the empty typed frame
+            shape = None if self.schema is None else row_schema(self.schema)
+            columns = shape.columns if shape is not None else (ANSWER,)
+            return result_frame(part.index, [], [], columns)
         semaphore = _cluster_semaphore(self.leases)
         if semaphore is None:
             return run()
