@@ -12,7 +12,7 @@ from typing import Any
 
 from agcloud_magic.dataframes.model_text import guess_name, to_model_text
 
-__all__ = ["RespondAccessor", "register_pandas_accessor"]
+__all__ = ["RespondAccessor", "register_dask_accessor", "register_pandas_accessor"]
 
 
 class RespondAccessor:
@@ -42,7 +42,8 @@ class RespondAccessor:
     def map(self, template: Any, schema: Any = None, *, concurrency: int = 8,
             cache: bool = True, progress: Any = None, dry_run: bool = False,
             rows_per_request: int = 20, tokens_per_request: int = 4000,
-            budget_tokens: int | None = None, **params: Any) -> Any:
+            budget_tokens: int | None = None, concurrency_total: int | None = None,
+            **params: Any) -> Any:
         """A prompt per row, a DataFrame aligned on this index back.
 
         ``template`` fills ``{column}`` from each row (a Series: ``{value}`` or its name), or
@@ -54,13 +55,17 @@ class RespondAccessor:
         ``rows_per_request`` rows (within ``tokens_per_request``, characters/4) share one
         request; a row the answer misses goes again alone.  ``budget_tokens`` stops the job
         once its requests used that many tokens (the rest: "not run").  See
-        :func:`agcloud_magic.batch`."""
+        :func:`agcloud_magic.batch`.
+
+        On a dask DataFrame or Series the result is a lazy dask DataFrame, one pandas job per
+        partition on the workers (their own key and cache); ``concurrency_total`` bounds the
+        requests in flight across a ``distributed`` cluster."""
         from agcloud_magic.batching import map_rows  # httpx loads with it, on first use
 
         return map_rows(self._obj, template, schema, concurrency=concurrency, cache=cache,
                         progress=progress, dry_run=dry_run, rows_per_request=rows_per_request,
                         tokens_per_request=tokens_per_request, budget_tokens=budget_tokens,
-                        **params)
+                        concurrency_total=concurrency_total, **params)
 
     def summary(self, **options: Any) -> str:
         """The summary ``df.respond(...)`` would send (same name guess, same options)."""
@@ -70,11 +75,28 @@ class RespondAccessor:
 
 
 def register_pandas_accessor() -> None:
-    """Register ``respond`` on ``pandas.DataFrame`` and ``pandas.Series`` (idempotent)."""
+    """Register ``respond`` on ``pandas.DataFrame`` and ``pandas.Series`` (idempotent); on
+    dask's too when ``dask.dataframe`` is already imported (:func:`register_dask_accessor`)."""
     import pandas as pd
 
     for cls, register in ((pd.DataFrame, pd.api.extensions.register_dataframe_accessor),
                           (pd.Series, pd.api.extensions.register_series_accessor)):
+        if getattr(cls, "respond", None) is RespondAccessor:
+            continue
+        register("respond")(RespondAccessor)
+    if "dask.dataframe" in sys.modules:
+        register_dask_accessor()
+
+
+def register_dask_accessor() -> None:
+    """Register ``respond`` on ``dask.dataframe.DataFrame`` and ``Series`` (idempotent).
+
+    Needs dask (``pip install 'agcloud-magic[dask]'``); imported only here."""
+    import dask.dataframe as dd
+    from dask.dataframe import extensions
+
+    for cls, register in ((dd.DataFrame, extensions.register_dataframe_accessor),
+                          (dd.Series, extensions.register_series_accessor)):
         if getattr(cls, "respond", None) is RespondAccessor:
             continue
         register("respond")(RespondAccessor)

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["pandas", "ipywidgets", "httpx", "numpy", "markdown_it"]
+HEAVY = ["pandas", "ipywidgets", "httpx", "numpy", "markdown_it", "dask", "distributed"]
 
 
 def modules_after(code: str) -> set[str]:

@@ -22,6 +22,7 @@ from agcloud_magic.batching.group import (
     groups,
 )
 from agcloud_magic.batching.job import Job, Outcome
+from agcloud_magic.batching.ondask import is_dask, map_dask
 from agcloud_magic.batching.plan import BatchPlan, plan_of
 from agcloud_magic.batching.progress import Progress, ProgressSink, Reporter, sink_for
 from agcloud_magic.batching.request import RowRequest
@@ -30,6 +31,7 @@ from agcloud_magic.batching.rowschema import row_schema
 from agcloud_magic.batching.template import RowTemplate
 from agcloud_magic.engine.rules import check
 from agcloud_magic.engine.session import current_session
+from agcloud_magic.errors import ConfigError
 
 __all__ = ["BatchPlan", "Progress", "ProgressSink", "batch", "map_rows"]
 
@@ -40,7 +42,7 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = D
           cache: bool = True, client: Any = None, progress: Any = None, dry_run: bool = False,
           rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
           tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, budget_tokens: int | None = None,
-          **params: Any) -> Any:
+          concurrency_total: int | None = None, **params: Any) -> Any:
     """One request per item of ``items`` (a list or any iterable); a DataFrame back.
 
     ``template`` is a ``str`` whose ``{value}`` is the item (or ``{key}`` a key of a dict
@@ -74,11 +76,17 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = D
     (their ``usage``), nothing more is sent and every row left gets the error "not run: the
     budget of N tokens is spent"; it is checked before each request, so it can be passed by
     at most the requests already in flight.
+
+    A dask DataFrame or Series gives a lazy dask DataFrame (:mod:`.ondask`): each partition
+    runs on a worker with that worker's key and cache; ``client=``, ``dry_run`` and
+    ``progress`` are refused there, ``budget_tokens`` is per partition, and on a
+    ``distributed`` cluster at most ``concurrency_total`` (default 16) requests are in flight
+    across all workers.
     """
     return map_rows(items, template, schema, concurrency=concurrency, cache=cache,
                     client=client, progress=progress, dry_run=dry_run,
                     rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
-                    budget_tokens=budget_tokens, **params)
+                    budget_tokens=budget_tokens, concurrency_total=concurrency_total, **params)
 
 
 def map_rows(obj: Any, template: Any, schema: Any = None, *,
@@ -86,9 +94,20 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
              progress: Any = None, dry_run: bool = False,
              rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
              tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST,
-             budget_tokens: int | None = None, **params: Any) -> Any:
+             budget_tokens: int | None = None, concurrency_total: int | None = None,
+             **params: Any) -> Any:
     """:func:`batch` over a DataFrame's rows (``{column}``), a Series' values (``{value}`` or
-    ``{<series name>}``) or an iterable's items; aligned on their index."""
+    ``{<series name>}``) or an iterable's items; aligned on their index.  A dask collection
+    goes to :func:`~agcloud_magic.batching.ondask.map_dask` (a lazy result)."""
+    if is_dask(obj):
+        return map_dask(obj, template, schema, concurrency=concurrency, cache=cache,
+                        client=client, progress=progress, dry_run=dry_run,
+                        rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
+                        budget_tokens=budget_tokens, concurrency_total=concurrency_total,
+                        **params)
+    if concurrency_total is not None:
+        raise ConfigError("concurrency_total= bounds a dask job across its workers; "
+                          "on one machine concurrency= alone bounds the requests.")
     concurrency = check("concurrency", concurrency)
     rows_per_request = check("rows_per_request", rows_per_request)
     tokens_per_request = check("tokens_per_request", tokens_per_request)

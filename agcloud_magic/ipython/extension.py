@@ -18,19 +18,19 @@ def get_magics(ipython: Any) -> Any:
 
 def _register_accessor_when_pandas_loads(ipython: Any) -> None:
     # Registering the df.respond accessor needs pandas; importing pandas at load would cost
-    # ~0.3 s, so register as soon as the user has imported it.
+    # ~0.3 s, so register as soon as the user has imported it.  The check stays until dask's
+    # DataFrames have it too (a dict lookup a cell while dask is not imported).
     def check(*_args: Any) -> None:
         if "pandas" in sys.modules:
             from agcloud_magic.accessor import register_pandas_accessor
 
-            register_pandas_accessor()
-            with contextlib.suppress(ValueError):
-                ipython.events.unregister("post_run_cell", check)
+            register_pandas_accessor()  # dask's too, once dask.dataframe is imported
+            if "dask.dataframe" in sys.modules:
+                with contextlib.suppress(ValueError):
+                    ipython.events.unregister("post_run_cell", check)
 
-    if "pandas" in sys.modules:
-        check()
-    else:
-        ipython.events.register("post_run_cell", check)
+    ipython.events.register("post_run_cell", check)
+    check()
 
 
 def protect_questions(lines: list[str]) -> list[str]:
