@@ -5,7 +5,8 @@ Each request's prompt (its input texts joined) goes to ``reply(prompt, body)``, 
 - a dict: the ``record_row`` function call's arguments (JSON-encoded as the API does);
 - a str: a text answer (the no-schema case), or with ``raw=True`` the arguments text verbatim;
 - :class:`Fail`: an HTTP error with the API's error body;
-- :class:`Hang`: no answer until the server closes (to interrupt a job mid-way).
+- :class:`Hang`: no answer until the server closes (to interrupt a job mid-way);
+- :class:`Cut`: a stream that ends before the response completes.
 
 A multi-row request (its forced tool's parameters have ``rows``) is answered row by row: each
 ``### row <id>`` block's text goes to ``reply`` and the dicts come back as ``{"rows": [{"id":
@@ -51,6 +52,11 @@ class Drop:
 @dataclass
 class Hang:
     """Never answer (until the server closes)."""
+
+
+@dataclass
+class Cut:
+    """Start a streamed answer, then end the stream before the response completes."""
 
 
 def prompt_of(body: dict[str, Any]) -> str:
@@ -121,6 +127,12 @@ class BatchServer:
             while conn.open:
                 conn.pause(0.05)
             return
+        if isinstance(outcome, Cut):
+            conn.head(200, SSE_HEAD)
+            conn.chunk(sse({"type": "response.created", "response": {
+                **response_with({}), "status": "in_progress", "output": []}}))
+            conn.end_chunks()
+            return
         if isinstance(outcome, Fail):
             error = {"error": {"message": outcome.message, "type": "invalid_request_error",
                                "code": None, "param": None}}
@@ -150,7 +162,7 @@ class BatchServer:
         rows = []
         for row_id, text in row_blocks(prompt_of(body)):
             value = self.reply(text, body)
-            if isinstance(value, (Fail, Hang)):
+            if isinstance(value, (Fail, Hang, Cut)):
                 return value
             if isinstance(value, dict):
                 rows.append({"id": row_id, **value})

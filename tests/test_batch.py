@@ -8,7 +8,7 @@ import enum
 import sys
 import threading
 import time
-from typing import Literal, Optional, TypedDict
+from typing import Any, Literal, Optional, TypedDict
 
 import pandas as pd
 import pytest
@@ -355,3 +355,52 @@ def test_a_budget_must_be_a_positive_whole_number(env):
     with pytest.raises(ConfigError, match="budget_tokens"):
         pd.DataFrame({"text": ["a"]}).respond.map("{text}", REVIEW, budget_tokens=0)
     assert srv.count == 0
+
+
+@pytest.mark.parametrize("rows_per_request", [1, 20])
+def test_with_faults_every_row_ends_done_or_failed_and_none_is_sent_after_success(
+    env, rows_per_request
+):
+    from collections import Counter
+
+    from .batch_server import Cut, Fail
+
+    attempts: Counter[str] = Counter()
+    succeeded: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def faulty(prompt: str, body: dict) -> Any:
+        # About one request in ten fails once: a 429 with Retry-After, a 500, a cut stream.
+        number = int(prompt.rsplit(" ", 1)[-1])
+        with lock:
+            attempts[prompt] += 1
+            first = attempts[prompt] == 1
+            if first and number % 20 == 0:
+                return Fail(429, "slow down", (("retry-after", "0"),))
+            if first and number % 40 == 7:
+                return Fail(500, "upstream broke")
+            if first and number % 40 == 27:
+                return Cut()
+            succeeded[prompt] += 1
+        return review(prompt, body)
+
+    srv = env(faulty)
+    frame = pd.DataFrame({"text": [f"good row {i}" for i in range(100)]})
+    out = frame.respond.map("Review: {text}", REVIEW, cache=False, concurrency=8,
+                            rows_per_request=rows_per_request)
+    assert len(out) == 100
+    lost = out["error"].isna() & out["sentiment"].isna()
+    assert not lost.any()  # every row has its values or its reason
+    failed = out[out["error"].notna()]
+    assert all(isinstance(reason, str) and reason for reason in failed["error"])
+    assert out["error"].isna().sum() >= 90  # the retried faults recover
+    if rows_per_request == 1:
+        # Nothing that succeeded was asked again; no row was tried more than its retries allow.
+        assert max(succeeded.values()) == 1
+        assert max(attempts.values()) <= 3
+        assert srv.count < 120
+    else:
+        # A grouped request that fails is retried whole by the client, then its rows alone:
+        # a row is in at most 3 grouped attempts and 3 alone, and few requests go out at all.
+        assert max(attempts.values()) <= 6
+        assert srv.count < 60
