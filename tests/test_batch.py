@@ -307,10 +307,10 @@ def test_nothing_to_do_is_an_empty_frame_and_no_request(env):
         agcloud_magic.batch(["a"], "{value}", schema=42)
 
 
-def test_against_the_stand_in_typed_rows_dedupe_and_a_cached_rerun(standin, monkeypatch,
-                                                                    tmp_path):
-    # The offline stand-in answers a strict forced tool with a valid instance derived from the
-    # row's text: the whole path, stand-in included, with nothing of the test's own server.
+@pytest.fixture()
+def offline(standin, monkeypatch, tmp_path):
+    """A session of its own pointed at the real offline stand-in (which answers a strict
+    forced tool with a valid instance derived from the row's text), the cache at tmp_path."""
     register_pandas_accessor()
     monkeypatch.setenv("AGCLOUD_BASE_URL", standin.base_url)
     monkeypatch.setenv("AGCLOUD_API_KEY", "sk-test-batch-standin-0000")
@@ -318,22 +318,26 @@ def test_against_the_stand_in_typed_rows_dedupe_and_a_cached_rerun(standin, monk
     monkeypatch.setenv("AGCLOUD_CACHE_DIR", str(tmp_path / "cache"))
     session = Session()
     monkeypatch.setattr(session_module, "_CURRENT", session)
-    try:
-        frame = pd.DataFrame({"text": ["good tea", "bad coffee", "good tea", "fine water"]},
-                             index=[10, 20, 30, 40])
-        out = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1)
-        assert list(out.index) == [10, 20, 30, 40]
-        assert out["error"].isna().all(), out["error"].tolist()
-        assert str(out["sentiment"].dtype) == "category"
-        assert set(out["sentiment"].cat.categories) == {"pos", "neg"}
-        assert str(out["stars"].dtype) == "Int64" and str(out["spam"].dtype) == "boolean"
-        assert out.loc[10].equals(out.loc[30])  # the same prompt, one answer
-        assert standin.requests_served == 3  # three distinct prompts
-        again = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1)
-        assert standin.requests_served == 3  # all four rows came from the cache
-        pd.testing.assert_frame_equal(again, out)
-    finally:
-        session.close()
+    yield standin
+    session.close()
+
+
+def test_against_the_stand_in_typed_rows_dedupe_and_a_cached_rerun(offline):
+    # The whole path, stand-in included, with nothing of the test's own server.
+    standin = offline
+    frame = pd.DataFrame({"text": ["good tea", "bad coffee", "good tea", "fine water"]},
+                         index=[10, 20, 30, 40])
+    out = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1)
+    assert list(out.index) == [10, 20, 30, 40]
+    assert out["error"].isna().all(), out["error"].tolist()
+    assert str(out["sentiment"].dtype) == "category"
+    assert set(out["sentiment"].cat.categories) == {"pos", "neg"}
+    assert str(out["stars"].dtype) == "Int64" and str(out["spam"].dtype) == "boolean"
+    assert out.loc[10].equals(out.loc[30])  # the same prompt, one answer
+    assert standin.requests_served == 3  # three distinct prompts
+    again = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1)
+    assert standin.requests_served == 3  # all four rows came from the cache
+    pd.testing.assert_frame_equal(again, out)
 
 
 def test_a_token_budget_stops_the_job_and_marks_the_rest_not_run(env):

@@ -9,12 +9,9 @@ import pandas as pd
 import pytest
 
 import agcloud_magic
-from agcloud_magic.accessor import register_pandas_accessor
 from agcloud_magic.batching.group import GroupRequest, groups
 from agcloud_magic.batching.request import RowRequest
 from agcloud_magic.batching.rowschema import row_schema
-from agcloud_magic.engine import session as session_module
-from agcloud_magic.engine.session import Session
 
 from . import test_batch
 from .batch_server import Drop, Fail, is_multi_row, prompt_of, row_blocks
@@ -22,6 +19,7 @@ from .test_batch import REVIEW, review
 from .test_batch_progress import Recorder
 
 env = test_batch.env  # the batch tests' fixture: a loopback server, a session, a cache dir
+offline = test_batch.offline  # ... and the real stand-in, with a session and a cache dir
 
 
 def words(n: int) -> pd.DataFrame:
@@ -29,27 +27,17 @@ def words(n: int) -> pd.DataFrame:
                                   for i in range(n)]}, index=[f"r{i}" for i in range(n)])
 
 
-def test_against_the_stand_in_ten_rows_a_request_give_the_one_row_frame(standin, monkeypatch,
-                                                                         tmp_path):
+def test_against_the_stand_in_ten_rows_a_request_give_the_one_row_frame(offline):
+    standin = offline
     # The stand-in derives each row of a multi-row request from that row's text alone, so the
     # grouped frame must equal the one-row frame exactly.
-    register_pandas_accessor()
-    monkeypatch.setenv("AGCLOUD_BASE_URL", standin.base_url)
-    monkeypatch.setenv("AGCLOUD_API_KEY", "sk-test-batch-standin-0000")
-    monkeypatch.setenv("AGCLOUD_MODEL", "echo")
-    monkeypatch.setenv("AGCLOUD_CACHE_DIR", str(tmp_path / "cache"))
-    session = Session()
-    monkeypatch.setattr(session_module, "_CURRENT", session)
-    try:
-        frame = words(25)
-        many = frame.respond.map("Review: {text}", REVIEW, rows_per_request=10, cache=False)
-        assert standin.requests_served == 3  # 10 + 10 + 5
-        one = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1, cache=False)
-        assert standin.requests_served == 3 + 25
-        assert many["error"].isna().all(), many["error"].tolist()
-        pd.testing.assert_frame_equal(many, one)
-    finally:
-        session.close()
+    frame = words(25)
+    many = frame.respond.map("Review: {text}", REVIEW, rows_per_request=10, cache=False)
+    assert standin.requests_served == 3  # 10 + 10 + 5
+    one = frame.respond.map("Review: {text}", REVIEW, rows_per_request=1, cache=False)
+    assert standin.requests_served == 3 + 25
+    assert many["error"].isna().all(), many["error"].tolist()
+    pd.testing.assert_frame_equal(many, one)
 
 
 def test_the_multi_row_request_wraps_the_schema_and_numbers_the_rows(env):
@@ -167,8 +155,7 @@ def test_a_schema_with_its_own_id_field_sends_each_row_alone(env):
     assert list(out["id"]) == [f"Review: {t}" for t in words(3)["text"]]
 
 
-def test_a_pydantic_schema_with_definitions_groups_against_the_stand_in(standin, monkeypatch,
-                                                                         tmp_path):
+def test_a_pydantic_schema_with_definitions_groups_against_the_stand_in(offline):
     # pydantic puts an Enum in $defs with a "#/$defs/.." ref; the wrapped schema keeps it at the
     # root, where the ref resolves, so the stand-in (and a real server) can answer it.
     pydantic = pytest.importorskip("pydantic")
@@ -181,17 +168,9 @@ def test_a_pydantic_schema_with_definitions_groups_against_the_stand_in(standin,
         colour: Colour
         count: int
 
-    monkeypatch.setenv("AGCLOUD_BASE_URL", standin.base_url)
-    monkeypatch.setenv("AGCLOUD_API_KEY", "sk-test-batch-standin-0000")
-    monkeypatch.setenv("AGCLOUD_MODEL", "echo")
-    session = Session()
-    monkeypatch.setattr(session_module, "_CURRENT", session)
-    try:
-        items = [f"thing {i}" for i in range(6)]
-        many = agcloud_magic.batch(items, "{value}", Row, rows_per_request=6, cache=False)
-        assert standin.requests_served == 1, many["error"].tolist()
-        one = agcloud_magic.batch(items, "{value}", Row, rows_per_request=1, cache=False)
-        pd.testing.assert_frame_equal(many, one)
-        assert many["error"].isna().all()
-    finally:
-        session.close()
+    items = [f"thing {i}" for i in range(6)]
+    many = agcloud_magic.batch(items, "{value}", Row, rows_per_request=6, cache=False)
+    assert offline.requests_served == 1, many["error"].tolist()
+    one = agcloud_magic.batch(items, "{value}", Row, rows_per_request=1, cache=False)
+    pd.testing.assert_frame_equal(many, one)
+    assert many["error"].isna().all()
