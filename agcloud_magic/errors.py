@@ -75,6 +75,7 @@ __all__ = [
     "printable",
     "redact",
     "remember_secret",
+    "replace_surrogates",
     "request_id_from",
     "scrub",
     "status_error",
@@ -130,6 +131,25 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LOW_SURROGATE = "\udc00"
+
+
+def replace_surrogates(text: str, *, keep_ends: bool = False) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD; ``keep_ends`` keeps a low one at
+    the start and a high one at the end (the halves a neighbouring delta may complete)."""
+    if not _LONE_SURROGATE.search(text):
+        return text
+    last = len(text) - 1
+
+    def replace(match: re.Match[str]) -> str:
+        char, at = match.group(), match.start()
+        low = char >= _LOW_SURROGATE
+        if keep_ends and ((at == 0 and low) or (at == last and not low)):
+            return char
+        return "\ufffd"
+
+    return _LONE_SURROGATE.sub(replace, text)
+
 
 
 def printable(text: str) -> str:
@@ -167,7 +187,7 @@ class AGCloudError(Exception):
         # surrogate pair (a UTF-16 gateway's "\ud83d") would make it unprintable in a kernel
         # or a terminal: replaced too.
         if isinstance(value, str):
-            value = _LONE_SURROGATE.sub("\ufffd", redact(value))
+            value = replace_surrogates(redact(value))
         super().__setattr__(name, value)
 
     def __str__(self) -> str:

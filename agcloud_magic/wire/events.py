@@ -19,6 +19,7 @@ import json
 import re
 from typing import Any
 
+from agcloud_magic.errors import replace_surrogates
 from agcloud_magic.wire.sse import ServerSentEvent
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
     "decode_event",
     "error_details",
     "load_json",
-    "replace_surrogates",
 ]
 
 Event = dict[str, Any]
@@ -81,24 +81,6 @@ DELTAS = frozenset({TEXT_DELTA, REFUSAL_DELTA, ARGS_DELTA, SUMMARY_DELTA})
 # A JSON escape of half a surrogate pair, \\ud800-\\udfff (json.loads joins whole pairs).
 _ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
-_LONE = re.compile("[\ud800-\udfff]")
-_LOW = "\udc00"
-
-
-def replace_surrogates(text: str, *, keep_ends: bool = False) -> str:
-    """``text`` with each lone surrogate replaced by U+FFFD; ``keep_ends`` keeps a low one at
-    the start and a high one at the end (the halves a neighbouring delta may complete)."""
-    if not _LONE.search(text):
-        return text
-    last = len(text) - 1
-
-    def replace(match: re.Match[str]) -> str:
-        char, at = match.group(), match.start()
-        if keep_ends and ((at == 0 and char >= _LOW) or (at == last and char < _LOW)):
-            return char
-        return "\ufffd"
-
-    return _LONE.sub(replace, text)
 
 
 def _clean_strings(value: Any, keep_delta_ends: bool) -> Any:
