@@ -8,6 +8,7 @@ diff of Python strings rather than of JSON.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -238,6 +239,23 @@ def tools():
     ]
 
 
+# The ticket prompt: the `template` of the Python cells and the body of the --each cells, one
+# text, so the --each cells find every row in the cache the Python cells filled.
+TICKET_PROMPT = (
+    "Label this customer-support ticket for an invoicing app.\n"
+    "topic: what it is mainly about;\n"
+    "urgent: true if the customer is blocked, losing money or at risk right now;\n"
+    "summary: at most ten words.\n\nTicket: {text}"
+)
+
+
+
+def as_python(text: str) -> str:
+    """``text`` as a parenthesised string literal, one line of it per source line."""
+    pieces = "".join(f"    {json.dumps(line)}\n" for line in text.splitlines(keepends=True))
+    return f"(\n{pieces})"
+
+
 BATCH_SETUP = """%load_ext agcloud_magic
 # With AGCLOUD_API_KEY set this talks to AGCloud; without it, to the offline stand-in.
 %agcloud offline auto"""
@@ -285,13 +303,7 @@ class TicketLabel(TypedDict):
     summary: str
 
 
-template = (
-    "Label this customer-support ticket for an invoicing app.\\n"
-    "topic: what it is mainly about;\\n"
-    "urgent: true if the customer is blocked, losing money or at risk right now;\\n"
-    "summary: at most ten words.\\n\\nTicket: {text}"
-)
-"""),
+template = """ + as_python(TICKET_PROMPT)),
  md("""
 ## Look before sending
 `dry_run=True` sends nothing: it shows how many requests the rows would take (up to 20 rows
@@ -355,28 +367,12 @@ TicketLabel` types the columns and `-o labels2` keeps the frame; a progress bar 
 runs. First with `--dry-run`: same prompts, schema and options, so every row is already in the
 cache and nothing would be sent.
 """),
- code("""
-%%respond --each tickets --schema TicketLabel --dry-run
-Label this customer-support ticket for an invoicing app.
-topic: what it is mainly about;
-urgent: true if the customer is blocked, losing money or at risk right now;
-summary: at most ten words.
-
-Ticket: {text}
-"""),
+ code("%%respond --each tickets --schema TicketLabel --dry-run\n" + TICKET_PROMPT),
  md("""
 Then for real: the same cell without `--dry-run`, with `-o labels2`; a progress bar shows
 while it runs (here every row comes from the cache).
 """),
- code("""
-%%respond --each tickets --schema TicketLabel -o labels2
-Label this customer-support ticket for an invoicing app.
-topic: what it is mainly about;
-urgent: true if the customer is blocked, losing money or at risk right now;
-summary: at most ten words.
-
-Ticket: {text}
-"""),
+ code("%%respond --each tickets --schema TicketLabel -o labels2\n" + TICKET_PROMPT),
  code("""
 labels2.equals(labels)
 """),
