@@ -178,7 +178,7 @@ class _LastProgress:
         self.last = progress
 
 
-def run_map(texts: list[str], concurrency: int,
+def run_map(texts: list[str], concurrency: int | None,
             rows_per_request: int | None = None) -> tuple[float, int, int, int]:
     import pandas as pd
 
@@ -188,9 +188,12 @@ def run_map(texts: list[str], concurrency: int,
     frame = pd.DataFrame({"review": texts})
     sink = _LastProgress()
     start = time.perf_counter()
-    grouping = {} if rows_per_request is None else {"rows_per_request": rows_per_request}
-    out = frame.respond.map(TEMPLATE, ROW_SCHEMA, cache=False, concurrency=concurrency,
-                            progress=sink, **grouping)
+    options: dict[str, Any] = {}
+    if rows_per_request is not None:
+        options["rows_per_request"] = rows_per_request
+    if concurrency is not None:
+        options["concurrency"] = concurrency
+    out = frame.respond.map(TEMPLATE, ROW_SCHEMA, cache=False, progress=sink, **options)
     wall = time.perf_counter() - start
     failed = int(out["error"].notna().sum())
     lost = int((out["error"].isna() & (out["sentiment"].isna() | out["stars"].isna())).sum())
@@ -241,7 +244,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--sequential-rows", type=int, default=50)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="ours: the most requests in flight (default: the package's, 32)")
     parser.add_argument("--rows-per-request", type=int, default=None,
                         help="ours: rows per request (default: the package's, 20)")
     parser.add_argument("--first-token", type=float, default=0.8)
@@ -293,10 +297,10 @@ def main() -> None:
                     note=f"measured on {seq_rows} rows ({wall:.1f} s, {received} requests, "
                          f"{tokens:,} tokens), scaled linearly to {opts.rows}")
             elif name == "ours":
-                grouping = ("" if opts.rows_per_request is None
-                            else f", rows_per_request={opts.rows_per_request}")
-                outcome.note = (f"`df.respond.map(..., cache=False, concurrency="
-                                f"{opts.concurrency}{grouping})`")
+                given = [f"{k}={v}" for k, v in (("concurrency", opts.concurrency),
+                                                  ("rows_per_request", opts.rows_per_request))
+                         if v is not None]
+                outcome.note = f"`df.respond.map(..., {', '.join(['cache=False', *given])})`"
             elif name == "gather":
                 outcome.note = "`asyncio.gather` of every row at once, client retries (max 2)"
             print(f"  {wall:.1f} s", file=sys.stderr, flush=True)

@@ -15,6 +15,7 @@ import pytest
 
 import agcloud_magic
 from agcloud_magic.accessor import register_pandas_accessor
+from agcloud_magic.batching import job as job_module
 from agcloud_magic.engine import session as session_module
 from agcloud_magic.engine.session import Session
 from agcloud_magic.errors import ConfigError, RequestInterrupted
@@ -103,7 +104,8 @@ def test_a_failed_row_leaves_the_others_and_says_why(env):
     assert len(repairs) == 2 and '{"sentiment": "meh"}' in str(repairs[1]["input"])
 
 
-def test_a_row_still_refused_after_the_retries_fails_alone(env):
+def test_a_row_still_refused_after_the_retries_fails_alone(env, monkeypatch):
+    monkeypatch.setattr(job_module, "RESEND_PAUSE", 0.01)
     limited = Fail(429, "Rate limit reached for requests per minute", (("retry-after", "0"),))
     srv = env(lambda p, b: limited if "rope" in p else review(p, b))
     # An explicit client pins the retries (the shared session's may have been changed).
@@ -113,7 +115,9 @@ def test_a_row_still_refused_after_the_retries_fails_alone(env):
     finally:
         client.close()
     assert "Rate limit" in out.loc["b", "error"] and out["error"].notna().sum() == 1
-    assert sum("rope" in p for p in srv.prompts()) == 3  # sent, then the client's 2 retries
+    # A rate limit says "later": the batch sends the row again after a pause, RATE_RESENDS
+    # times, each time with the client's 2 retries; then the row fails with the reason.
+    assert sum("rope" in p for p in srv.prompts()) == 3 * (job_module.RATE_RESENDS + 1)
 
 
 def test_one_repair_round_fixes_an_invalid_answer(env):

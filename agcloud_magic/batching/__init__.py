@@ -23,6 +23,7 @@ from agcloud_magic.batching.group import (
 )
 from agcloud_magic.batching.job import Job, Outcome
 from agcloud_magic.batching.ondask import is_dask, map_dask
+from agcloud_magic.batching.pacer import Pacer
 from agcloud_magic.batching.plan import BatchPlan, plan_of
 from agcloud_magic.batching.progress import Progress, ProgressSink, Reporter, sink_for
 from agcloud_magic.batching.request import RowRequest
@@ -35,14 +36,15 @@ from agcloud_magic.errors import ConfigError
 
 __all__ = ["BatchPlan", "Progress", "ProgressSink", "batch", "map_rows"]
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 32  # the most in flight; the pacer starts at 8 and adapts below this
 
 
-def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = DEFAULT_CONCURRENCY,
+def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | None = None,
           cache: bool = True, client: Any = None, progress: Any = None, dry_run: bool = False,
           rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
           tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, budget_tokens: int | None = None,
-          concurrency_total: int | None = None, **params: Any) -> Any:
+          concurrency_total: int | None = None, rpm: int | None = None,
+          tpm: int | None = None, **params: Any) -> Any:
     """One request per item of ``items`` (a list or any iterable); a DataFrame back.
 
     ``template`` is a ``str`` whose ``{value}`` is the item (or ``{key}`` a key of a dict
@@ -50,9 +52,17 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = D
     name -> type, a TypedDict, a dataclass, a pydantic model or a JSON schema) gives one typed
     column per field; without it, one ``answer`` column.  ``error`` is missing where the row
     succeeded, else one line saying why it failed; a failed row never fails the job.
-    ``concurrency`` requests run at once; ``cache=False`` neither reads nor writes the cache
-    (``$AGCLOUD_CACHE_DIR``, see :mod:`agcloud_magic.batching.cache`).  Other keywords are
-    request options, checked like :func:`agcloud_magic.respond`'s.
+    ``cache=False`` neither reads nor writes the cache (``$AGCLOUD_CACHE_DIR``, see
+    :mod:`agcloud_magic.batching.cache`).  Other keywords are request options, checked like
+    :func:`agcloud_magic.respond`'s.
+
+    At most ``concurrency`` requests (default 32) are in flight.  The job starts with 8 and adapts
+    (:mod:`.pacer`): it doubles each round trip until the server first answers 429 (or 503),
+    halves on each such push-back and holds new requests for its ``Retry-After``, then grows
+    by one per round trip while it stays quiet.  A request whose retries all met a rate limit
+    is sent again later instead of failing its rows.  ``rpm`` and ``tpm`` keep the job under
+    a known quota (requests and tokens per rolling minute; tokens estimated as characters/4
+    and corrected by each answer's usage) rather than finding it by 429s.
 
     Progress is shown only when asked: ``progress=True`` draws a text bar on stderr (at most
     five updates a second, then one summary line); any object with ``update(Progress)`` and
@@ -79,23 +89,24 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int = D
 
     A dask DataFrame or Series gives a lazy dask DataFrame (:mod:`.ondask`): each partition
     runs on a worker with that worker's key and cache; ``client=``, ``dry_run`` and
-    ``progress`` are refused there, ``budget_tokens`` is per partition, and on a
-    ``distributed`` cluster at most ``concurrency_total`` (default 16) requests are in flight
-    across all workers.
+    ``progress`` are refused there, ``budget_tokens``, ``rpm`` and ``tpm`` are per partition,
+    ``concurrency`` defaults to 8 per partition, and on a ``distributed`` cluster at most
+    ``concurrency_total`` (default 16) requests are in flight across all workers.
     """
     return map_rows(items, template, schema, concurrency=concurrency, cache=cache,
                     client=client, progress=progress, dry_run=dry_run,
                     rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
-                    budget_tokens=budget_tokens, concurrency_total=concurrency_total, **params)
+                    budget_tokens=budget_tokens, concurrency_total=concurrency_total, rpm=rpm,
+                    tpm=tpm, **params)
 
 
 def map_rows(obj: Any, template: Any, schema: Any = None, *,
-             concurrency: int = DEFAULT_CONCURRENCY, cache: bool = True, client: Any = None,
+             concurrency: int | None = None, cache: bool = True, client: Any = None,
              progress: Any = None, dry_run: bool = False,
              rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
              tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST,
              budget_tokens: int | None = None, concurrency_total: int | None = None,
-             **params: Any) -> Any:
+             rpm: int | None = None, tpm: int | None = None, **params: Any) -> Any:
     """:func:`batch` over a DataFrame's rows (``{column}``), a Series' values (``{value}`` or
     ``{<series name>}``) or an iterable's items; aligned on their index.  A dask collection
     goes to :func:`~agcloud_magic.batching.ondask.map_dask` (a lazy result)."""
@@ -104,14 +115,15 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
                         client=client, progress=progress, dry_run=dry_run,
                         rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
                         budget_tokens=budget_tokens, concurrency_total=concurrency_total,
-                        **params)
+                        rpm=rpm, tpm=tpm, **params)
     if concurrency_total is not None:
         raise ConfigError("concurrency_total= bounds a dask job across its workers; "
                           "on one machine concurrency= alone bounds the requests.")
-    concurrency = check("concurrency", concurrency)
+    concurrency = DEFAULT_CONCURRENCY if concurrency is None else check("concurrency", concurrency)
     rows_per_request = check("rows_per_request", rows_per_request)
     tokens_per_request = check("tokens_per_request", tokens_per_request)
     budget_tokens = check("budget_tokens", budget_tokens)
+    pacer = Pacer(concurrency, rpm=check("rpm", rpm), tpm=check("tpm", tpm))
     rows = rows_of(obj)
     shape = None if schema is None else row_schema(schema)
     request = RowRequest(shape, params)
@@ -137,7 +149,7 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
         batches = groups(todo, rows_per_request, tokens_per_request, multi=can_group(shape))
         if dry_run:
             return plan_of(request, batches, len(outcomes), settings.model)
-        job = Job(session, client, request, batches, keys, store, concurrency, budget_tokens)
+        job = Job(session, client, request, batches, keys, store, pacer, budget_tokens)
         counting = _Counts(prompts, outcomes, job)
         reporter = Reporter(sink, len(prompts), counting)
         reporter.tick()  # the bar appears at once, with the cached rows counted

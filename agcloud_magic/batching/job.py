@@ -1,11 +1,14 @@
-"""Running a batch's requests: bounded concurrency on the private loop, interruptible.
+"""Running a batch's requests: paced on the private loop, interruptible.
 
 Each request is one prompt, or a group of prompts (:mod:`.group`) whose poorly answered rows
 are sent again one by one; the tokens of a request count once, however many rows it carries.
 
 Every request goes through the one turn engine (``Session.arun`` with a fresh
 ``Conversation``), so retries (429 with ``Retry-After``, 5xx), deadlines and the size cap are
-the client's.  ``concurrency`` requests are in flight at most.  A row's failure is its
+the client's.  How many are in flight, and when the next may start, is the
+:class:`~.pacer.Pacer`'s: it hears every 429 the client waits out and adapts.  A request whose
+retries all met a rate limit is sent again (up to :data:`RATE_RESENDS` times, after a pause)
+rather than failing its rows: a rate limit says "later", not "no".  A row's failure is its
 ``error``, never the job's.  Ctrl-C in the waiting thread cancels what is outstanding (the
 streams close at once), waits about a second for that, and raises ``RequestInterrupted``;
 finished rows are in the cache already.
@@ -20,17 +23,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from agcloud_magic.batching.cache import RowCache
-from agcloud_magic.batching.group import GroupRequest
+from agcloud_magic.batching.group import GroupRequest, prompt_tokens
+from agcloud_magic.batching.pacer import Pacer
+from agcloud_magic.batching.plan import CHARS_PER_TOKEN, fixed_chars
 from agcloud_magic.batching.request import RowRequest, reason
+from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.driver import NULL_SINK
 from agcloud_magic.engine.runner import get_runner
-from agcloud_magic.errors import RequestInterrupted
+from agcloud_magic.errors import QuotaExceededError, RateLimitError, RequestInterrupted
+from agcloud_magic.http import pressure
 
 __all__ = ["BudgetSpent", "Job", "Outcome"]
 
 POLL = 0.1  # seconds between looks at the job while waiting (Ctrl-C is seen there too)
 CANCEL_WAIT = 1.0  # seconds an interrupt waits for the cancelled requests to close
+RATE_RESENDS = 4  # times a request is sent again after the client's retries met 429s
+RESEND_PAUSE = 1.0  # seconds before the first such resend, doubled for each next one
 
 
 class BudgetSpent(Exception):
@@ -50,7 +59,7 @@ class Job:
 
     def __init__(self, session: Any, client: Any, request: RowRequest,
                  batches: list[list[str]], keys: dict[str, str], cache: RowCache | None,
-                 concurrency: int, budget: int | None = None) -> None:
+                 pacer: Pacer, budget: int | None = None) -> None:
         self.session = session
         self.client = client
         self.request = request
@@ -58,10 +67,16 @@ class Job:
         self.group = GroupRequest(request) if any(len(b) > 1 for b in batches) else None
         self.keys = keys
         self.cache = cache
-        self.concurrency = concurrency
+        self.pacer = pacer
         self.outcomes: dict[str, Outcome] = {}  # written on the loop thread only
         self.tokens = 0  # usage.total_tokens of every answered request (repairs included)
         self.budget = budget  # tokens; once spent, nothing more is sent
+        # What every request of a kind carries besides its rows, for the pacer's estimates.
+        self._fixed_one = fixed_chars(request.fields, request.spec)
+        self._fixed_many = 0 if self.group is None else fixed_chars(self.group.fields,
+                                                                      self.group.spec)
+        self._cap = request.fields.get("max_output_tokens")
+        self._output_tokens = self._output_rows = 0  # answers so far: output per row
 
     def run(self, finished: Callable[[], int], total: int,
             tick: Callable[[], None] | None = None) -> None:
@@ -87,9 +102,9 @@ class Job:
         future.result()  # a bug in the job itself surfaces here rather than vanishing
 
     async def _all(self, done: threading.Event) -> None:
-        gate = asyncio.Semaphore(self.concurrency)
-        tasks = [asyncio.ensure_future(self._one(b[0], gate) if len(b) == 1
-                                       else self._many(b, gate)) for b in self.batches]
+        with pressure.listening(self.pacer.pushed_back):  # the tasks below inherit it
+            tasks = [asyncio.ensure_future(self._one(b[0]) if len(b) == 1 else self._many(b))
+                     for b in self.batches]
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -98,32 +113,31 @@ class Job:
             await asyncio.gather(*tasks, return_exceptions=True)
             done.set()
 
-    async def _many(self, prompts: list[str], gate: asyncio.Semaphore) -> None:
+    async def _many(self, prompts: list[str]) -> None:
         """One request for several rows; what it does not answer well goes alone."""
         assert self.group is not None
-        async with gate:
-            try:
-                found = self.group.read(await self._send(self.group.ask(prompts)), prompts)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The whole request failed (after the client's retries): its combined length
-                # or one row's content may be the cause, so each row gets its own request and
-                # its own reason rather than sharing one.
-                found = {}
+        try:
+            ask = self.group.ask(prompts)
+            found = self.group.read(await self._send(ask, self._fixed_many, len(prompts)),
+                                    prompts)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The whole request failed (after the client's retries): its combined length
+            # or one row's content may be the cause, so each row gets its own request and
+            # its own reason rather than sharing one.
+            found = {}
         for prompt, values in found.items():
             self._finish(prompt, Outcome(values))
-        # Outside the gate: each retry takes a slot of its own like any one-row request.
-        await asyncio.gather(*(self._one(p, gate) for p in prompts if p not in found))
+        await asyncio.gather(*(self._one(p) for p in prompts if p not in found))
 
-    async def _one(self, prompt: str, gate: asyncio.Semaphore) -> None:
-        async with gate:
-            try:
-                outcome = await self._answer(prompt)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the row fails, with its reason; the job goes on
-                outcome = Outcome(error=reason(exc))
+    async def _one(self, prompt: str) -> None:
+        try:
+            outcome = await self._answer(prompt)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the row fails, with its reason; the job goes on
+            outcome = Outcome(error=reason(exc))
         self._finish(prompt, outcome)
 
     def _finish(self, prompt: str, outcome: Outcome) -> None:
@@ -134,25 +148,64 @@ class Job:
 
     async def _answer(self, prompt: str) -> Outcome:
         """The first request, and one repair request for an answer that does not fit."""
-        values, problem, bad = self.request.read(await self._send(self.request.ask(prompt)))
+        ask = self.request.ask(prompt)
+        values, problem, bad = self.request.read(await self._send(ask, self._fixed_one))
         if values is not None:
             return Outcome(values)
         repaired = self.request.repair(prompt, bad, problem)
-        values, problem, _ = self.request.read(await self._send(repaired))
+        values, problem, _ = self.request.read(
+            await self._send(repaired, self._fixed_one + len(prompt) + len(bad)))
         if values is not None:
             return Outcome(values)
         return Outcome(error=f"invalid output after one repair: {problem}")
 
-    async def _send(self, ask: Any) -> Any:
+    async def _send(self, ask: Ask, fixed: int, rows: int = 1) -> Any:
+        """One request through the engine, in a slot of the pacer; sent again after a pause
+        when the client's own retries all met a rate limit."""
+        estimate = self._estimate(ask, fixed, rows)
+        for resend in range(RATE_RESENDS + 1):
+            async with self.pacer.slot(estimate) as slot:
+                self._check_budget()  # in the slot: the wait for it may have been long
+                try:
+                    result = await self.session.arun(ask, NULL_SINK, conversation=Conversation(),
+                                                     client=self.client)
+                except QuotaExceededError:
+                    raise  # a balance is not refilled by waiting
+                except RateLimitError:
+                    if resend == RATE_RESENDS:
+                        raise
+                else:
+                    slot.answered = True
+                    used = used_tokens(result.usage)
+                    self.pacer.settle(slot, used)
+                    self.tokens += used
+                    self._learn(result.usage, rows)
+                    return result
+            self.pacer.pause(RESEND_PAUSE * 2**resend)
+        raise AssertionError("unreachable: the last resend raises")  # pragma: no cover
+
+    def _check_budget(self) -> None:
         if self.budget is not None and self.tokens >= self.budget:
             # Checked before each request, so the overshoot is at most the requests already
-            # in flight (``concurrency`` of them): a hard stop that needs no token estimate.
+            # in flight: a hard stop that needs no token estimate.
             raise BudgetSpent(
                 f"not run: the budget of {self.budget} tokens is spent ({self.tokens} used)")
-        result = await self.session.arun(ask, NULL_SINK, conversation=Conversation(),
-                                         client=self.client)
-        self.tokens += used_tokens(result.usage)
-        return result
+
+    def _estimate(self, ask: Ask, fixed: int, rows: int) -> int:
+        """The request's tokens for the pacer's ``tpm`` window: its characters/4, plus the
+        output cap if set, else the output per row the answers so far used."""
+        tokens = prompt_tokens(ask.text) + fixed // CHARS_PER_TOKEN
+        if isinstance(self._cap, int):
+            return tokens + self._cap
+        if self._output_rows:
+            tokens += rows * self._output_tokens // self._output_rows
+        return tokens
+
+    def _learn(self, usage: dict[str, Any] | None, rows: int) -> None:
+        output = (usage or {}).get("output_tokens")
+        if isinstance(output, int) and output >= 0:
+            self._output_tokens += output
+            self._output_rows += rows
 
 
 def used_tokens(usage: dict[str, Any] | None) -> int:

@@ -31,6 +31,7 @@ from agcloud_magic.errors import ConfigError
 __all__ = ["DEFAULT_CONCURRENCY_TOTAL", "is_dask", "map_dask"]
 
 DEFAULT_CONCURRENCY_TOTAL = 16
+PER_PARTITION = 8  # requests in flight per partition unless concurrency= says otherwise
 
 
 def is_dask(obj: Any) -> bool:
@@ -42,10 +43,11 @@ def is_dask(obj: Any) -> bool:
     return isinstance(obj, (dd.DataFrame, dd.Series))
 
 
-def map_dask(obj: Any, template: Any, schema: Any = None, *, concurrency: int, cache: bool,
-             client: Any, progress: Any, dry_run: bool, rows_per_request: int,
+def map_dask(obj: Any, template: Any, schema: Any = None, *, concurrency: int | None,
+             cache: bool, client: Any, progress: Any, dry_run: bool, rows_per_request: int,
              tokens_per_request: int, budget_tokens: int | None,
-             concurrency_total: int | None, **params: Any) -> Any:
+             concurrency_total: int | None, rpm: int | None = None, tpm: int | None = None,
+             **params: Any) -> Any:
     """:func:`~agcloud_magic.batching.map_rows` over a dask collection, lazily (see the
     module docstring).  ``budget_tokens`` is a stop per partition here."""
     if client is not None:
@@ -57,7 +59,10 @@ def map_dask(obj: Any, template: Any, schema: Any = None, *, concurrency: int, c
     if progress not in (None, False):
         raise ConfigError("progress= is not shown for a dask job; watch the dask dashboard "
                           "or distributed.progress(result.persist()).")
-    concurrency = check("concurrency", concurrency)
+    concurrency = (PER_PARTITION if concurrency is None
+                   else check("concurrency", concurrency))
+    check("rpm", rpm)
+    check("tpm", tpm)
     check("rows_per_request", rows_per_request)
     check("tokens_per_request", tokens_per_request)
     check("budget_tokens", budget_tokens)
@@ -77,7 +82,8 @@ def map_dask(obj: Any, template: Any, schema: Any = None, *, concurrency: int, c
     per_partition = min(concurrency, total)
     job = Partition(template, schema, params, concurrency=per_partition, cache=cache,
                     rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
-                    budget_tokens=budget_tokens, leases=max(1, total // per_partition))
+                    budget_tokens=budget_tokens, leases=max(1, total // per_partition),
+                    rpm=rpm, tpm=tpm)
     return obj.map_partitions(job, meta=meta)
 
 
@@ -92,14 +98,15 @@ class Partition:
 
     def __init__(self, template: Any, schema: Any, params: dict[str, Any], *, concurrency: int,
                  cache: bool, rows_per_request: int, tokens_per_request: int,
-                 budget_tokens: int | None, leases: int) -> None:
+                 budget_tokens: int | None, leases: int, rpm: int | None = None,
+                 tpm: int | None = None) -> None:
         self.template = template
         self.schema = schema
         self.params = dict(params)
         self.options = {"concurrency": concurrency, "cache": cache,
                         "rows_per_request": rows_per_request,
                         "tokens_per_request": tokens_per_request,
-                        "budget_tokens": budget_tokens}
+                        "budget_tokens": budget_tokens, "rpm": rpm, "tpm": tpm}
         self.leases = leases
 
     def __call__(self, part: Any) -> Any:

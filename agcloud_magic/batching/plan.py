@@ -17,7 +17,7 @@ from agcloud_magic.batching.request import RowRequest
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.exchange import Exchange
 
-__all__ = ["CHARS_PER_TOKEN", "BatchPlan", "plan_of"]
+__all__ = ["CHARS_PER_TOKEN", "BatchPlan", "fixed_chars", "plan_of"]
 
 CHARS_PER_TOKEN = 4
 
@@ -63,6 +63,13 @@ class BatchPlan:
         return "\n".join(lines)
 
 
+def fixed_chars(fields: dict[str, Any], spec: dict[str, Any] | None) -> int:
+    """The characters a request carries whatever its rows: the instructions and the tool
+    (paid once per request, not once per row)."""
+    tool = 0 if spec is None else len(json.dumps(spec, ensure_ascii=False))
+    return len(fields.get("instructions") or "") + tool
+
+
 def plan_of(request: RowRequest, batches: list[list[str]], cached: int,
             model: str) -> BatchPlan:
     """The plan for sending ``batches`` (groups of prompts, one request each) with
@@ -77,10 +84,7 @@ def plan_of(request: RowRequest, batches: list[list[str]], cached: int,
             assert group is not None
             ask, spec = group.ask(prompts), group.spec
         asks.append(ask)
-        # The instructions and the schema are paid once per request, not once per row.
-        chars += len(ask.text) + len(ask.fields.get("instructions") or "")
-        if spec is not None:
-            chars += len(json.dumps(spec, ensure_ascii=False))
+        chars += len(ask.text) + fixed_chars(ask.fields, spec)
     first = None
     if asks:
         first = Exchange(Conversation(), asks[0]).first_body()

@@ -26,7 +26,7 @@ from agcloud_magic.errors import (
     RequestInterrupted,
     status_error,
 )
-from agcloud_magic.http import deadline
+from agcloud_magic.http import deadline, pressure
 from agcloud_magic.http.cancel import Cancellation
 from agcloud_magic.http.failures import NOT_SENT, Failures
 from agcloud_magic.http.reading import EventCallback, Reading, aerror_body, error_body
@@ -187,6 +187,7 @@ class Client:
                         ) from None
                     error, delay = self._transport_failure(exc, attempt)
                 delay = self._within(delay, until)
+                pressure.pushed_back(getattr(error, "status", None), delay)
                 if delay is None:
                     raise error
                 if cancel is None:
@@ -301,6 +302,7 @@ class Client:
                 except httpx.TransportError as exc:
                     error, delay = self._transport_failure(exc, attempt)
                 delay = self._within(delay, until)
+                pressure.pushed_back(getattr(error, "status", None), delay)
                 if delay is None:
                     raise error
                 await asyncio.sleep(delay)

@@ -245,6 +245,15 @@ class StandinHandler(BaseHTTPRequestHandler):
             )
         srv = self.standin
         settle = self._admit(body)  # before the answer: a 429 consumes no scripted turn
+        srv._enter()
+        try:
+            self._answer(body, fault, stream, settle)
+        finally:
+            srv._leave()
+
+    def _answer(self, body: dict[str, Any], fault: Fault | None, stream: bool,
+                settle: Callable[[dict[str, Any] | None], None]) -> None:
+        srv = self.standin
         rendered = create_response(srv, body)
         settle(rendered.final)
         latency = srv.latency_profile

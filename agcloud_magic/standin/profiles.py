@@ -28,6 +28,10 @@ class Profiles:
         self.requests_served = 0
         #: 429s sent by the rate limiter (a ``fail_next(429)`` is not counted here).
         self.rate_limited = 0
+        #: ``POST /v1/responses`` requests being answered now, and the most there were at once
+        #: (how a test sees a client's concurrency; 429s are not counted: they end at once).
+        self.in_flight = 0
+        self.peak_in_flight = 0
 
     def latency(self, first_token: float = 0.0, tokens_per_second: float | None = None) -> None:
         """Wait ``first_token`` seconds before the first token and produce ``tokens_per_second``
@@ -50,6 +54,15 @@ class Profiles:
             limiter = RateLimiter(rpm, tpm, window=window)
         with self._lock:
             self.rate_limiter = limiter
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _count(self, *, served: int = 0, rate_limited: int = 0) -> None:
         with self._lock:

@@ -232,7 +232,7 @@ class StandinServer(FaultInjection, Profiles):
             self.streams.clear()
             self._faults.clear()
             self._scripts.clear()
-            self.requests_served = self.rate_limited = 0
+            self.requests_served = self.rate_limited = self.peak_in_flight = 0
 
     def script(self, turns: Iterable[Any] | dict[str, Any] | str) -> None:
         """Queue scripted turns, answered FIFO by the next valid requests whatever the model.
