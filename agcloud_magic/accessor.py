@@ -43,7 +43,8 @@ class RespondAccessor:
             cache: bool = True, progress: Any = None, dry_run: bool = False,
             rows_per_request: int = 20, tokens_per_request: int = 4000,
             budget_tokens: int | None = None, concurrency_total: int | None = None,
-            rpm: int | None = None, tpm: int | None = None, **params: Any) -> Any:
+            rpm: int | None = None, tpm: int | None = None, confirm: bool = False,
+            **params: Any) -> Any:
         """A prompt per row, a DataFrame aligned on this index back.
 
         ``template`` fills ``{column}`` from each row (a Series: ``{value}`` or its name), or
@@ -56,7 +57,9 @@ class RespondAccessor:
         request; a row the answer misses goes again alone.  ``budget_tokens`` stops the job
         once its requests used that many tokens (the rest: "not run").  At most
         ``concurrency`` (32) requests are in flight, adapting to the server's 429s; ``rpm``
-        and ``tpm`` cap requests and tokens per minute.  See :func:`agcloud_magic.batch`.
+        and ``tpm`` cap requests and tokens per minute.  In a notebook, more than
+        ``confirm_rows`` (100) rows to send asks first; ``confirm=True`` says yes in the code.
+        See :func:`agcloud_magic.batch`.
 
         On a dask DataFrame or Series the result is a lazy dask DataFrame, one pandas job per
         partition on the workers (their own key and cache); ``concurrency_total`` bounds the
@@ -66,7 +69,8 @@ class RespondAccessor:
         return map_rows(self._obj, template, schema, concurrency=concurrency, cache=cache,
                         progress=progress, dry_run=dry_run, rows_per_request=rows_per_request,
                         tokens_per_request=tokens_per_request, budget_tokens=budget_tokens,
-                        concurrency_total=concurrency_total, rpm=rpm, tpm=tpm, **params)
+                        concurrency_total=concurrency_total, rpm=rpm, tpm=tpm, confirm=confirm,
+                        **params)
 
     def summary(self, **options: Any) -> str:
         """The summary ``df.respond(...)`` would send (same name guess, same options)."""

@@ -33,6 +33,7 @@ a key from server text before it is kept.
     │   └── ServerDataError              the answer is not usable Responses API data
     │       └── AnswerTooLargeError      the answer passed the size cap
     ├── RequestInterrupted               the user interrupted (Ctrl-C, Stop)
+    ├── NotConfirmedError                a large batch was not confirmed; nothing was sent
     └── ToolError                        the tool loop could not go on
 """
 
@@ -58,6 +59,7 @@ __all__ = [
     "InvalidKeyError",
     "MissingKeyError",
     "ModelNotFoundError",
+    "NotConfirmedError",
     "NotFoundError",
     "PermissionDeniedError",
     "PreviousResponseNotFoundError",
@@ -327,6 +329,11 @@ class AnswerTooLargeError(ServerDataError):
 
 class RequestInterrupted(AGCloudError):
     """The user interrupted the request; ``partial`` holds what had arrived."""
+
+
+class NotConfirmedError(AGCloudError):
+    """A batch above ``confirm_rows`` was not confirmed (or could not be asked): nothing was
+    sent."""
 
 
 class ToolError(AGCloudError):

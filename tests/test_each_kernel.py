@@ -34,3 +34,22 @@ def test_the_progress_widget_ends_on_the_summary_and_the_frame_is_shown(monkeypa
     assert 3 in [s.get("value") for s in states]  # the IntProgress ends full
     assert any(s.get("bar_style") == "success" for s in states)
     assert nb.cells[2].outputs[0].text.strip() == "(3, 3) True"
+
+
+def test_run_all_without_stdin_sends_nothing_over_confirm_rows(monkeypatch, tmp_path):
+    # nbclient runs a notebook as Run All does, with no stdin: the batch must not spend.
+    monkeypatch.setenv("AGCLOUD_CACHE_DIR", str(tmp_path / "cache"))
+    with serve() as srv:
+        cells = [SETUP, "%agcloud config confirm_rows=1",
+                 "%%respond --each reviews --schema shape -o labels\nReview: {text}",
+                 "print('labels' in dir())",
+                 "out = reviews.respond.map('Review: {text}', shape, confirm=True)\n"
+                 "print(out['error'].isna().all())"]
+        nb, _ = execute(cells, monkeypatch, srv)
+        sent = srv.requests_served
+    text = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    assert "Not sent: send 2 rows as 1 request" in text and "cannot ask" in text
+    assert "Traceback" not in text
+    assert nb.cells[3].outputs[0].text.strip() == "False"
+    assert nb.cells[4].outputs[0].text.strip() == "True"
+    assert sent == 1  # only the confirmed call's one request

@@ -32,7 +32,7 @@ from agcloud_magic.batching.rowschema import row_schema
 from agcloud_magic.batching.template import RowTemplate
 from agcloud_magic.engine.rules import check
 from agcloud_magic.engine.session import current_session
-from agcloud_magic.errors import ConfigError
+from agcloud_magic.errors import ConfigError, NotConfirmedError
 
 __all__ = ["BatchPlan", "Progress", "ProgressSink", "batch", "map_rows"]
 
@@ -44,7 +44,7 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | N
           rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
           tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, budget_tokens: int | None = None,
           concurrency_total: int | None = None, rpm: int | None = None,
-          tpm: int | None = None, **params: Any) -> Any:
+          tpm: int | None = None, confirm: bool = False, **params: Any) -> Any:
     """One request per item of ``items`` (a list or any iterable); a DataFrame back.
 
     ``template`` is a ``str`` whose ``{value}`` is the item (or ``{key}`` a key of a dict
@@ -63,6 +63,12 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | N
     is sent again later instead of failing its rows.  ``rpm`` and ``tpm`` keep the job under
     a known quota (requests and tokens per rolling minute; tokens estimated as characters/4
     and corrected by each answer's usage) rather than finding it by 429s.
+
+    In a notebook (once ``%load_ext agcloud_magic`` ran), a batch that would send more than
+    ``confirm_rows`` rows (100; ``%agcloud config confirm_rows=N``, 0 for every batch) asks
+    first, with the requests and tokens it would take; anything but yes sends nothing and
+    raises :class:`~agcloud_magic.errors.NotConfirmedError`, as does a front end that cannot
+    ask (nbclient, ``nbconvert --execute``).  ``confirm=True`` says yes in the code.
 
     Progress is shown only when asked: ``progress=True`` draws a text bar on stderr (at most
     five updates a second, then one summary line); any object with ``update(Progress)`` and
@@ -97,7 +103,7 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | N
                     client=client, progress=progress, dry_run=dry_run,
                     rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
                     budget_tokens=budget_tokens, concurrency_total=concurrency_total, rpm=rpm,
-                    tpm=tpm, **params)
+                    tpm=tpm, confirm=confirm, **params)
 
 
 def map_rows(obj: Any, template: Any, schema: Any = None, *,
@@ -106,7 +112,8 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
              rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
              tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST,
              budget_tokens: int | None = None, concurrency_total: int | None = None,
-             rpm: int | None = None, tpm: int | None = None, **params: Any) -> Any:
+             rpm: int | None = None, tpm: int | None = None, confirm: bool = False,
+             **params: Any) -> Any:
     """:func:`batch` over a DataFrame's rows (``{column}``), a Series' values (``{value}`` or
     ``{<series name>}``) or an iterable's items; aligned on their index.  A dask collection
     goes to :func:`~agcloud_magic.batching.ondask.map_dask` (a lazy result)."""
@@ -115,7 +122,7 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
                         client=client, progress=progress, dry_run=dry_run,
                         rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
                         budget_tokens=budget_tokens, concurrency_total=concurrency_total,
-                        rpm=rpm, tpm=tpm, **params)
+                        rpm=rpm, tpm=tpm, confirm=confirm, **params)
     if concurrency_total is not None:
         raise ConfigError("concurrency_total= bounds a dask job across its workers; "
                           "on one machine concurrency= alone bounds the requests.")
@@ -149,6 +156,8 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
         batches = groups(todo, rows_per_request, tokens_per_request, multi=can_group(shape))
         if dry_run:
             return plan_of(request, batches, len(outcomes), settings.model)
+        if not confirm:
+            _ask_first(session, request, batches, len(outcomes), settings.model)
         job = Job(session, client, request, batches, keys, store, pacer, budget_tokens)
         counting = _Counts(prompts, outcomes, job)
         reporter = Reporter(sink, len(prompts), counting)
@@ -190,6 +199,17 @@ class _Counts:
     def finished(self) -> int:
         done, failed, _, _ = self()
         return done + failed
+
+
+def _ask_first(session: Any, request: RowRequest, batches: list[list[str]], cached: int,
+               model: str) -> None:
+    """Above ``confirm_rows`` rows to send, the front end's yes (if it can ask) or nothing."""
+    rows = sum(len(b) for b in batches)
+    if session.confirm is None or rows <= session.prefs.confirm_rows:
+        return
+    question = plan_of(request, batches, cached, model).question(rows)
+    if not session.confirm(question):
+        raise NotConfirmedError(f"Not sent: the batch of {rows:,} rows was not confirmed.")
 
 
 def row_key_for(request: RowRequest, prompt: str, settings: Any) -> str:

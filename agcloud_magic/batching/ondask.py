@@ -47,9 +47,10 @@ def map_dask(obj: Any, template: Any, schema: Any = None, *, concurrency: int | 
              cache: bool, client: Any, progress: Any, dry_run: bool, rows_per_request: int,
              tokens_per_request: int, budget_tokens: int | None,
              concurrency_total: int | None, rpm: int | None = None, tpm: int | None = None,
-             **params: Any) -> Any:
+             confirm: bool = False, **params: Any) -> Any:
     """:func:`~agcloud_magic.batching.map_rows` over a dask collection, lazily (see the
-    module docstring).  ``budget_tokens`` is a stop per partition here."""
+    module docstring).  ``budget_tokens`` is a stop per partition here.  Nothing is asked
+    (``confirm``): the rows are not known until the graph is computed, on the workers."""
     if client is not None:
         raise ConfigError("client= cannot go to dask workers (its key would enter the task "
                           "graph); set AGCLOUD_API_KEY in the workers' environment instead.")

@@ -49,6 +49,15 @@ class BatchPlan:
                 f"estimated_input_tokens={self.estimated_input_tokens:,}, "
                 f"max_output_tokens={self.max_output_tokens}, first_body={body})")
 
+    def question(self, rows: int) -> str:
+        """The yes/no question before sending ``rows`` rows this way."""
+        model = (self.first_body or {}).get("model")
+        plural = "" if self.requests == 1 else "s"
+        ceiling = (f" plus at most {self.max_output_tokens:,} output"
+                   if self.max_output_tokens else "")
+        return (f"Send {rows:,} rows as {self.requests:,} request{plural} to {model} (about "
+                f"{self.estimated_input_tokens:,} input tokens{ceiling})?")
+
     def describe(self) -> str:
         """Lines for a person: the counts, the estimate, the first body as JSON."""
         ceiling = (f" + at most {self.max_output_tokens:,} output tokens"

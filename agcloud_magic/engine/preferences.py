@@ -36,6 +36,7 @@ class Preferences:
     max_tool_calls_per_round: int = 16
     max_tool_calls: int = 64
     allow_insecure_http: bool = False
+    confirm_rows: int = 100
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self.names():

@@ -160,6 +160,8 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     # characters/4): past ~100 rows or a large budget one bad answer costs many retries.
     "rows_per_request": partial(_between, 1, 100, integer=True),
     "budget_tokens": partial(_at_least, 1),
+    # Rows a batch may send before a notebook asks first (0: ask for every batch).
+    "confirm_rows": partial(_at_least, 0),
     # A batch's own rate limits (requests and tokens per minute), below the account's.
     "rpm": partial(_at_least, 1),
     "tpm": partial(_at_least, 1),

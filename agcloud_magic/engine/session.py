@@ -68,6 +68,9 @@ class Session:
         self.offline_key: str | None = None
         self.offline_store: str | None = None  # the stand-in's stored responses, see below
         self._clients: dict[Settings, Any] = {}
+        # Asks the person at the front end a yes/no question (a batch over confirm_rows);
+        # set by the IPython extension, None elsewhere (scripts are not asked).
+        self.confirm: Callable[[str], bool] | None = None
 
     # -- settings and clients ----------------------------------------------------------
 

@@ -64,6 +64,7 @@ SETTABLE = (
     "max_tool_calls_per_round",
     "max_tool_calls",
     "allow_insecure_http",
+    "confirm_rows",
 )
 
 

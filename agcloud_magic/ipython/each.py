@@ -11,10 +11,15 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from agcloud_magic.errors import AGCloudError, ConfigError, RequestInterrupted
+from agcloud_magic.errors import (
+    AGCloudError,
+    ConfigError,
+    NotConfirmedError,
+    RequestInterrupted,
+)
 from agcloud_magic.ipython.options import request_fields
 
-__all__ = ["run_each"]
+__all__ = ["batch_options", "refuse_each_only", "run_each"]
 
 # (argparse dest, the option as typed): refused with --each, each for a reason in REASON.
 NOT_WITH_EACH = (
@@ -25,6 +30,29 @@ NOT_WITH_EACH = (
     ("continue_id", "--continue"), ("role", "--role"), ("format", "--format"),
 )
 REASON = "each row is one stateless request; the result is a DataFrame"
+# (argparse dest, the option as typed, map_rows keyword): options of a batch only.
+EACH_ONLY = (
+    ("schema", "--schema", None), ("concurrency", "--concurrency", "concurrency"),
+    ("rows_per_request", "--rows-per-request", "rows_per_request"),
+    ("budget_tokens", "--budget-tokens", "budget_tokens"), ("rpm", "--rpm", "rpm"),
+    ("tpm", "--tpm", "tpm"), ("no_cache", "--no-cache", None), ("yes", "--yes", "confirm"),
+)
+
+
+def refuse_each_only(args: Any) -> None:
+    """One line for a batch option given without ``--each``."""
+    for dest, flag, _ in EACH_ONLY:
+        if getattr(args, dest, None) not in (None, False):
+            raise ConfigError(f"{flag} needs --each DF: it is an option of a batch.")
+
+
+def batch_options(args: Any) -> dict[str, Any]:
+    """The ``map_rows`` keywords the line gave (``--no-cache`` is ``cache=False``)."""
+    options = {keyword: getattr(args, dest) for dest, _, keyword in EACH_ONLY
+               if keyword is not None and getattr(args, dest) not in (None, False)}
+    if args.no_cache:
+        options["cache"] = False
+    return options
 
 
 def run_each(magics: Any, args: Any, template: str) -> None:
@@ -45,14 +73,17 @@ def run_each(magics: Any, args: Any, template: str) -> None:
     from agcloud_magic.ipython.progress import progress_sink
 
     text = template.strip()
+    options = batch_options(args)
     if args.dry_run:
-        print(map_rows(rows, text, schema, dry_run=True, **fields).describe())
+        options.pop("confirm", None)
+        print(map_rows(rows, text, schema, dry_run=True, **options, **fields).describe())
         return
     try:
-        frame = map_rows(rows, text, schema, progress=progress_sink(magics.shell), **fields)
+        frame = map_rows(rows, text, schema, progress=progress_sink(magics.shell), **options,
+                         **fields)
     except ConfigError:
         raise  # the user's mistake: a UsageError, from the magic
-    except RequestInterrupted as exc:
+    except (RequestInterrupted, NotConfirmedError) as exc:  # nothing lost: one line
         print(str(exc), file=sys.stderr)
         return
     except AGCloudError as exc:  # the batch itself could not run (a row's failure is a cell)

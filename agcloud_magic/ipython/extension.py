@@ -144,12 +144,14 @@ def load(ipython: Any) -> None:
     """Register the magics and the cell-id hook on ``ipython``; their session becomes the one
     the Python API and the panel share."""
     from agcloud_magic.engine.session import set_current_session
+    from agcloud_magic.ipython.confirm import ask_yes_no
     from agcloud_magic.ipython.magics import RespondMagics
 
     if get_magics(ipython) is not None:
         return
     magics = RespondMagics(shell=ipython)
     ipython.register_magics(magics)
+    magics.session.confirm = ask_yes_no  # a batch over confirm_rows asks here first
     ipython.events.register("pre_run_cell", magics.pre_run_cell)
     ipython.input_transformers_cleanup.append(protect_questions)
     _register_accessor_when_pandas_loads(ipython)

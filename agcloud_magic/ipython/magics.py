@@ -74,6 +74,10 @@ class RespondMagics(Magics):
     allow_insecure_http = Bool(
         False, help="Allow http:// to non-loopback hosts (the key travels in clear)."
     ).tag(config=True)
+    confirm_rows = Int(
+        100, help="Rows a batch (df.respond.map, --each) may send before it asks first; 0: "
+        "ask for every batch (a course's notebook cannot spend silently on Run All)."
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
         # Before the Configurable's init: loading the configuration fires _sync already.
@@ -190,8 +194,9 @@ class RespondMagics(Magics):
 
             run_each(self, args, text)
             return
-        if args.schema is not None:
-            raise ConfigError("--schema needs --each DF: it types the columns of a batch.")
+        from agcloud_magic.ipython.each import refuse_each_only
+
+        refuse_each_only(args)
         ask = build_ask(self, args, text)
         if args.dry_run:
             self._show_dry_run(ask)

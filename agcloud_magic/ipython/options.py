@@ -109,6 +109,18 @@ RESPOND_ARGUMENTS = [
         help="with --each: a schema (dict, dataclass, TypedDict, pydantic model, JSON schema) "
         "giving one typed column per field",
     ),
+    argument("--concurrency", type=int, metavar="N",
+             help="with --each: the most requests in flight (default 32; adapts to 429s)"),
+    argument("--rows-per-request", type=int, metavar="N",
+             help="with --each and --schema: rows sharing one request (default 20)"),
+    argument("--budget-tokens", type=int, metavar="N",
+             help="with --each: stop once the requests used N tokens (the rest: not run)"),
+    argument("--rpm", type=int, metavar="N", help="with --each: at most N requests a minute"),
+    argument("--tpm", type=int, metavar="N", help="with --each: at most N tokens a minute"),
+    argument("--no-cache", action="store_true",
+             help="with --each: neither read nor write the row cache"),
+    argument("--yes", action="store_true",
+             help="with --each: send without asking, however many rows (see confirm_rows)"),
     argument("--format", choices=FORMATS, help="how to show the answer (default markdown)"),
 ]
 
