@@ -37,16 +37,21 @@ def test_the_summary_line_exactly():
     assert p.summary() == "40 rows: 38 done, 2 failed, 12 from cache · 3,210 tokens · 4.1 s"
     assert p.finished == 40
     assert p.rate == pytest.approx(28 / 4.1)  # rows sent per second (cached rows are free)
+    priced = Progress(total=40, done=38, failed=2, cached=12, tokens=3210, elapsed=4.1,
+                      cost=0.01234)
+    assert priced.summary() == ("40 rows: 38 done, 2 failed, 12 from cache · 3,210 tokens · "
+                                "$0.0123 · 4.1 s")
+    assert priced.status() == "40/40 rows · 2 failed · 3,210 tokens · $0.0123 · 6.8 rows/s"
 
 
 def test_the_reporter_updates_at_most_five_times_a_second():
     now = [100.0]
     sink = Recorder()
-    counts = [(0, 0, 0, 0)]
+    counts = [(0, 0, 0, 0, None)]
     reporter = Reporter(sink, 10, lambda: counts[0], clock=lambda: now[0])
     for t, c in [(100.0, 1), (100.1, 2), (100.19, 3), (100.2, 4), (100.35, 5), (100.45, 6)]:
         now[0] = t
-        counts[0] = (c, 0, 0, 10 * c)
+        counts[0] = (c, 0, 0, 10 * c, None)
         reporter.tick()
     assert [u.done for u in sink.updates] == [1, 4, 6]
     assert sink.updates[-1].elapsed == pytest.approx(0.45)

@@ -30,6 +30,7 @@ from agcloud_magic.batching.request import RowRequest
 from agcloud_magic.batching.rows import rows_of
 from agcloud_magic.batching.rowschema import row_schema
 from agcloud_magic.batching.template import RowTemplate
+from agcloud_magic.engine.pricing import EXAMPLE, PriceTable
 from agcloud_magic.engine.rules import check
 from agcloud_magic.engine.session import current_session
 from agcloud_magic.errors import ConfigError, NotConfirmedError
@@ -44,7 +45,8 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | N
           rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
           tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, budget_tokens: int | None = None,
           concurrency_total: int | None = None, rpm: int | None = None,
-          tpm: int | None = None, confirm: bool = False, **params: Any) -> Any:
+          tpm: int | None = None, confirm: bool = False, budget_cost: float | None = None,
+          prices: Any = None, **params: Any) -> Any:
     """One request per item of ``items`` (a list or any iterable); a DataFrame back.
 
     ``template`` is a ``str`` whose ``{value}`` is the item (or ``{key}`` a key of a dict
@@ -91,7 +93,11 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | N
     ``budget_tokens`` is a hard stop: once the answered requests have used that many tokens
     (their ``usage``), nothing more is sent and every row left gets the error "not run: the
     budget of N tokens is spent"; it is checked before each request, so it can be passed by
-    at most the requests already in flight.
+    at most the requests already in flight.  ``budget_cost`` is the same in US dollars, for
+    a model in the price table: ``prices=`` (text such as ``"gpt-4o-mini=0.15/0.60"``, USD per
+    million input/output tokens, or a dict model -> (input, output)), else the session's
+    ``prices`` setting (``%agcloud config prices=...``).  With a price, the dry run, the
+    question above ``confirm_rows`` and the progress show the cost too.
 
     A dask DataFrame or Series gives a lazy dask DataFrame (:mod:`.ondask`): each partition
     runs on a worker with that worker's key and cache; ``client=``, ``dry_run`` and
@@ -103,7 +109,7 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | N
                     client=client, progress=progress, dry_run=dry_run,
                     rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
                     budget_tokens=budget_tokens, concurrency_total=concurrency_total, rpm=rpm,
-                    tpm=tpm, confirm=confirm, **params)
+                    tpm=tpm, confirm=confirm, budget_cost=budget_cost, prices=prices, **params)
 
 
 def map_rows(obj: Any, template: Any, schema: Any = None, *,
@@ -113,7 +119,7 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
              tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST,
              budget_tokens: int | None = None, concurrency_total: int | None = None,
              rpm: int | None = None, tpm: int | None = None, confirm: bool = False,
-             **params: Any) -> Any:
+             budget_cost: float | None = None, prices: Any = None, **params: Any) -> Any:
     """:func:`batch` over a DataFrame's rows (``{column}``), a Series' values (``{value}`` or
     ``{<series name>}``) or an iterable's items; aligned on their index.  A dask collection
     goes to :func:`~agcloud_magic.batching.ondask.map_dask` (a lazy result)."""
@@ -122,7 +128,8 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
                         client=client, progress=progress, dry_run=dry_run,
                         rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
                         budget_tokens=budget_tokens, concurrency_total=concurrency_total,
-                        rpm=rpm, tpm=tpm, confirm=confirm, **params)
+                        rpm=rpm, tpm=tpm, confirm=confirm, budget_cost=budget_cost,
+                        prices=prices, **params)
     if concurrency_total is not None:
         raise ConfigError("concurrency_total= bounds a dask job across its workers; "
                           "on one machine concurrency= alone bounds the requests.")
@@ -130,6 +137,7 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
     rows_per_request = check("rows_per_request", rows_per_request)
     tokens_per_request = check("tokens_per_request", tokens_per_request)
     budget_tokens = check("budget_tokens", budget_tokens)
+    budget_cost = check("budget_cost", budget_cost)
     pacer = Pacer(concurrency, rpm=check("rpm", rpm), tpm=check("tpm", tpm))
     rows = rows_of(obj)
     shape = None if schema is None else row_schema(schema)
@@ -147,6 +155,12 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
     else:
         client = client or session.client()
         settings = client.settings
+    model = request.fields.get("model") or settings.model
+    table = PriceTable.parse(check("prices", prices) if prices is not None
+                             else session.prefs.prices)
+    if budget_cost is not None and table.rates(model) is None:
+        raise ConfigError(f"budget_cost needs a price for {model}: pass prices= or set "
+                          f"%agcloud config {EXAMPLE}.")
     distinct = list(dict.fromkeys(prompts))
     keys = {p: row_key_for(request, p, settings) for p in distinct}
     store = RowCache() if cache else None
@@ -155,10 +169,11 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
         todo = [p for p in distinct if p not in outcomes]
         batches = groups(todo, rows_per_request, tokens_per_request, multi=can_group(shape))
         if dry_run:
-            return plan_of(request, batches, len(outcomes), settings.model)
+            return plan_of(request, batches, len(outcomes), model, table)
         if not confirm:
-            _ask_first(session, request, batches, len(outcomes), settings.model)
-        job = Job(session, client, request, batches, keys, store, pacer, budget_tokens)
+            _ask_first(session, request, batches, len(outcomes), model, table)
+        job = Job(session, client, request, batches, keys, store, pacer, budget_tokens,
+                  budget_cost=budget_cost, prices=table, model=model)
         counting = _Counts(prompts, outcomes, job)
         reporter = Reporter(sink, len(prompts), counting)
         reporter.tick()  # the bar appears at once, with the cached rows counted
@@ -183,7 +198,7 @@ class _Counts:
         self.cached = dict(cached)  # a copy: the caller adds the job's outcomes to its own
         self.job = job
 
-    def __call__(self) -> tuple[int, int, int, int]:
+    def __call__(self) -> tuple[int, int, int, int, float | None]:
         done = failed = from_cache = 0
         sent = dict(self.job.outcomes)  # a copy: the loop thread adds to the job's
         for prompt in self.prompts:
@@ -194,20 +209,20 @@ class _Counts:
                     done += 1
                 else:
                     failed += 1
-        return done, failed, from_cache, self.job.tokens
+        return done, failed, from_cache, self.job.tokens, self.job.cost
 
     def finished(self) -> int:
-        done, failed, _, _ = self()
+        done, failed, *_ = self()
         return done + failed
 
 
 def _ask_first(session: Any, request: RowRequest, batches: list[list[str]], cached: int,
-               model: str) -> None:
+               model: str, table: PriceTable) -> None:
     """Above ``confirm_rows`` rows to send, the front end's yes (if it can ask) or nothing."""
     rows = sum(len(b) for b in batches)
     if session.confirm is None or rows <= session.prefs.confirm_rows:
         return
-    question = plan_of(request, batches, cached, model).question(rows)
+    question = plan_of(request, batches, cached, model, table).question(rows)
     if not session.confirm(question):
         raise NotConfirmedError(f"Not sent: the batch of {rows:,} rows was not confirmed.")
 

@@ -30,6 +30,7 @@ from agcloud_magic.batching.request import RowRequest, reason
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.driver import NULL_SINK
+from agcloud_magic.engine.pricing import PriceTable, format_usd
 from agcloud_magic.engine.runner import get_runner
 from agcloud_magic.errors import QuotaExceededError, RateLimitError, RequestInterrupted
 from agcloud_magic.http import pressure
@@ -59,7 +60,8 @@ class Job:
 
     def __init__(self, session: Any, client: Any, request: RowRequest,
                  batches: list[list[str]], keys: dict[str, str], cache: RowCache | None,
-                 pacer: Pacer, budget: int | None = None) -> None:
+                 pacer: Pacer, budget: int | None = None, *, budget_cost: float | None = None,
+                 prices: PriceTable | None = None, model: str | None = None) -> None:
         self.session = session
         self.client = client
         self.request = request
@@ -71,6 +73,11 @@ class Job:
         self.outcomes: dict[str, Outcome] = {}  # written on the loop thread only
         self.tokens = 0  # usage.total_tokens of every answered request (repairs included)
         self.budget = budget  # tokens; once spent, nothing more is sent
+        self.budget_cost = budget_cost  # USD, the same way (needs the model in ``prices``)
+        self.prices = prices or PriceTable()
+        self.model = model  # the requests' model, as the price table names it
+        # USD of every answered request, None while the model has no price.
+        self.cost: float | None = 0.0 if self.prices.rates(model) is not None else None
         # What every request of a kind carries besides its rows, for the pacer's estimates.
         self._fixed_one = fixed_chars(request.fields, request.spec)
         self._fixed_many = 0 if self.group is None else fixed_chars(self.group.fields,
@@ -179,17 +186,33 @@ class Job:
                     used = used_tokens(result.usage)
                     self.pacer.settle(slot, used)
                     self.tokens += used
+                    self._spend(result.usage, used)
                     self._learn(result.usage, rows)
                     return result
             self.pacer.pause(RESEND_PAUSE * 2**resend)
         raise AssertionError("unreachable: the last resend raises")  # pragma: no cover
 
     def _check_budget(self) -> None:
+        # Checked before each request, so the overshoot is at most the requests already in
+        # flight: a hard stop that needs no token estimate.
         if self.budget is not None and self.tokens >= self.budget:
-            # Checked before each request, so the overshoot is at most the requests already
-            # in flight: a hard stop that needs no token estimate.
             raise BudgetSpent(
                 f"not run: the budget of {self.budget} tokens is spent ({self.tokens} used)")
+        if (self.budget_cost is not None and self.cost is not None
+                and self.cost >= self.budget_cost):
+            raise BudgetSpent(f"not run: the budget of {format_usd(self.budget_cost)} is spent "
+                              f"({format_usd(self.cost)} used)")
+
+    def _spend(self, usage: dict[str, Any] | None, used: int) -> None:
+        if self.cost is None:
+            return
+        usage = usage or {}
+        split = [usage.get(k) for k in ("input_tokens", "output_tokens")]
+        if all(isinstance(n, int) for n in split):
+            cost = self.prices.cost(self.model, split[0], split[1])
+        else:  # only a total: priced as output (the dearer side), so a budget errs safe
+            cost = self.prices.cost(self.model, 0, used)
+        self.cost += cost or 0.0
 
     def _estimate(self, ask: Ask, fixed: int, rows: int) -> int:
         """The request's tokens for the pacer's ``tpm`` window: its characters/4, plus the

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
+from agcloud_magic.engine.pricing import format_usd
+
 __all__ = ["INTERVAL", "Progress", "ProgressSink", "Reporter", "TextBar", "sink_for"]
 
 INTERVAL = 0.2  # seconds between updates at least: five a second is smooth and cheap to draw
@@ -33,6 +35,10 @@ class Progress:
     cached: int = 0
     tokens: int = 0
     elapsed: float = 0.0
+    cost: float | None = None  # USD, when the model is in the price table
+
+    def _cost(self) -> str:
+        return "" if self.cost is None else f" · {format_usd(self.cost)}"
 
     @property
     def finished(self) -> int:
@@ -48,13 +54,13 @@ class Progress:
     def summary(self) -> str:
         """One line, e.g. ``40 rows: 38 done, 2 failed, 12 from cache · 3,210 tokens · 4.1 s``."""
         return (f"{self.total} rows: {self.done} done, {self.failed} failed, {self.cached} from "
-                f"cache · {self.tokens:,} tokens · {self.elapsed:.1f} s")
+                f"cache · {self.tokens:,} tokens{self._cost()} · {self.elapsed:.1f} s")
 
     def status(self) -> str:
         """The running line beside a bar: rows, failures, tokens and the rate."""
         failed = f" · {self.failed} failed" if self.failed else ""
-        return (f"{self.finished}/{self.total} rows{failed} · {self.tokens:,} tokens · "
-                f"{self.rate:.1f} rows/s")
+        return (f"{self.finished}/{self.total} rows{failed} · {self.tokens:,} tokens"
+                f"{self._cost()} · {self.rate:.1f} rows/s")
 
 
 class ProgressSink(Protocol):
@@ -68,12 +74,12 @@ class ProgressSink(Protocol):
 
 
 class Reporter:
-    """Asks ``counts()`` for ``(done, failed, cached, tokens)`` and tells ``sink``, at most
+    """Asks ``counts()`` for ``(done, failed, cached, tokens, cost)`` and tells ``sink``, at most
     every ``interval`` seconds by ``clock`` (injectable, so the throttle is testable).  The
     counts are only computed when an update is due: counting walks every row."""
 
     def __init__(self, sink: ProgressSink | None, total: int,
-                 counts: Callable[[], tuple[int, int, int, int]], *,
+                 counts: Callable[[], tuple[int, int, int, int, float | None]], *,
                  clock: Callable[[], float] = time.monotonic, interval: float = INTERVAL) -> None:
         self.sink = sink
         self.total = total
@@ -99,8 +105,8 @@ class Reporter:
             self.sink.finish(self._progress(self.clock()))
 
     def _progress(self, now: float) -> Progress:
-        done, failed, cached, tokens = self.counts()
-        return Progress(self.total, done, failed, cached, tokens, now - self.start)
+        done, failed, cached, tokens, cost = self.counts()
+        return Progress(self.total, done, failed, cached, tokens, now - self.start, cost)
 
 
 class TextBar:

@@ -37,6 +37,7 @@ class Preferences:
     max_tool_calls: int = 64
     allow_insecure_http: bool = False
     confirm_rows: int = 100
+    prices: str | None = None  # see engine.pricing: "model=in/out, ..." USD per 1M tokens
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self.names():

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from agcloud_magic.engine.pricing import canonical_prices
 from agcloud_magic.errors import ConfigError
 
 __all__ = ["EFFORTS", "FORMATS", "MAX_OUTPUT_TOKENS", "MAX_TIMEOUT", "ROLES", "RULES", "SUMMARIES",
@@ -162,6 +163,8 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "budget_tokens": partial(_at_least, 1),
     # Rows a batch may send before a notebook asks first (0: ask for every batch).
     "confirm_rows": partial(_at_least, 0),
+    "prices": canonical_prices,
+    "budget_cost": partial(_at_least, 0, integer=False, unit=" USD"),
     # A batch's own rate limits (requests and tokens per minute), below the account's.
     "rpm": partial(_at_least, 1),
     "tpm": partial(_at_least, 1),

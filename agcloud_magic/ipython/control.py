@@ -65,6 +65,7 @@ SETTABLE = (
     "max_tool_calls",
     "allow_insecure_http",
     "confirm_rows",
+    "prices",
 )
 
 

@@ -34,7 +34,8 @@ REASON = "each row is one stateless request; the result is a DataFrame"
 EACH_ONLY = (
     ("schema", "--schema", None), ("concurrency", "--concurrency", "concurrency"),
     ("rows_per_request", "--rows-per-request", "rows_per_request"),
-    ("budget_tokens", "--budget-tokens", "budget_tokens"), ("rpm", "--rpm", "rpm"),
+    ("budget_tokens", "--budget-tokens", "budget_tokens"),
+    ("budget_cost", "--budget-cost", "budget_cost"), ("rpm", "--rpm", "rpm"),
     ("tpm", "--tpm", "tpm"), ("no_cache", "--no-cache", None), ("yes", "--yes", "confirm"),
 )
 

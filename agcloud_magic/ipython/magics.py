@@ -78,6 +78,10 @@ class RespondMagics(Magics):
         100, help="Rows a batch (df.respond.map, --each) may send before it asks first; 0: "
         "ask for every batch (a course's notebook cannot spend silently on Run All)."
     ).tag(config=True)
+    prices = Unicode(
+        None, allow_none=True, help="USD per million input/output tokens by model prefix, "
+        'e.g. "gpt-4o-mini=0.15/0.60, gpt-4o=2.50/10": batch estimates and budget_cost.'
+    ).tag(config=True)
 
     def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
         # Before the Configurable's init: loading the configuration fires _sync already.

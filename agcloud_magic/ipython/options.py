@@ -115,6 +115,9 @@ RESPOND_ARGUMENTS = [
              help="with --each and --schema: rows sharing one request (default 20)"),
     argument("--budget-tokens", type=int, metavar="N",
              help="with --each: stop once the requests used N tokens (the rest: not run)"),
+    argument("--budget-cost", type=float, metavar="USD",
+             help="with --each: stop once the requests cost USD (needs %%agcloud config "
+             "prices=...)"),
     argument("--rpm", type=int, metavar="N", help="with --each: at most N requests a minute"),
     argument("--tpm", type=int, metavar="N", help="with --each: at most N tokens a minute"),
     argument("--no-cache", action="store_true",
