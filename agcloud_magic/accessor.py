@@ -39,12 +39,7 @@ class RespondAccessor:
 
         return respond(text, **params)
 
-    def map(self, template: Any, schema: Any = None, *, concurrency: int | None = None,
-            cache: bool = True, progress: Any = None, dry_run: bool = False,
-            rows_per_request: int = 20, tokens_per_request: int = 4000,
-            budget_tokens: int | None = None, concurrency_total: int | None = None,
-            rpm: int | None = None, tpm: int | None = None, confirm: bool = False,
-            **params: Any) -> Any:
+    def map(self, template: Any, schema: Any = None, **options: Any) -> Any:
         """A prompt per row, a DataFrame aligned on this index back.
 
         ``template`` fills ``{column}`` from each row (a Series: ``{value}`` or its name), or
@@ -66,11 +61,7 @@ class RespondAccessor:
         requests in flight across a ``distributed`` cluster."""
         from agcloud_magic.batching import map_rows  # httpx loads with it, on first use
 
-        return map_rows(self._obj, template, schema, concurrency=concurrency, cache=cache,
-                        progress=progress, dry_run=dry_run, rows_per_request=rows_per_request,
-                        tokens_per_request=tokens_per_request, budget_tokens=budget_tokens,
-                        concurrency_total=concurrency_total, rpm=rpm, tpm=tpm, confirm=confirm,
-                        **params)
+        return map_rows(self._obj, template, schema, **options)
 
     def summary(self, **options: Any) -> str:
         """The summary ``df.respond(...)`` would send (same name guess, same options)."""

@@ -38,15 +38,13 @@ from agcloud_magic.errors import ConfigError, NotConfirmedError
 __all__ = ["BatchPlan", "Progress", "ProgressSink", "batch", "map_rows"]
 
 DEFAULT_CONCURRENCY = 32  # the most in flight; the pacer starts at 8 and adapts below this
+# map_rows' own keywords (everything else is a request option).
+OPTIONS = ("concurrency", "cache", "client", "progress", "dry_run", "rows_per_request",
+           "tokens_per_request", "budget_tokens", "concurrency_total", "rpm", "tpm", "confirm",
+           "budget_cost", "prices", "schema_as")
 
 
-def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | None = None,
-          cache: bool = True, client: Any = None, progress: Any = None, dry_run: bool = False,
-          rows_per_request: int = DEFAULT_ROWS_PER_REQUEST,
-          tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST, budget_tokens: int | None = None,
-          concurrency_total: int | None = None, rpm: int | None = None,
-          tpm: int | None = None, confirm: bool = False, budget_cost: float | None = None,
-          prices: Any = None, **params: Any) -> Any:
+def batch(items: Any, template: Any, schema: Any = None, **options: Any) -> Any:
     """One request per item of ``items`` (a list or any iterable); a DataFrame back.
 
     ``template`` is a ``str`` whose ``{value}`` is the item (or ``{key}`` a key of a dict
@@ -55,8 +53,10 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | N
     column per field; without it, one ``answer`` column.  ``error`` is missing where the row
     succeeded, else one line saying why it failed; a failed row never fails the job.
     ``cache=False`` neither reads nor writes the cache (``$AGCLOUD_CACHE_DIR``, see
-    :mod:`agcloud_magic.batching.cache`).  Other keywords are request options, checked like
-    :func:`agcloud_magic.respond`'s.
+    :mod:`agcloud_magic.batching.cache`).  The schema goes as a forced strict function tool;
+    ``schema_as="text_format"`` sends it as ``text.format`` ``json_schema`` instead (for a
+    model or gateway without forced tools).  Keywords other than those described here are
+    request options, checked like :func:`agcloud_magic.respond`'s.
 
     At most ``concurrency`` requests (default 32) are in flight.  The job starts with 8 and adapts
     (:mod:`.pacer`): it doubles each round trip until the server first answers 429 (or 503),
@@ -105,11 +105,7 @@ def batch(items: Any, template: Any, schema: Any = None, *, concurrency: int | N
     ``concurrency`` defaults to 8 per partition, and on a ``distributed`` cluster at most
     ``concurrency_total`` (default 16) requests are in flight across all workers.
     """
-    return map_rows(items, template, schema, concurrency=concurrency, cache=cache,
-                    client=client, progress=progress, dry_run=dry_run,
-                    rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
-                    budget_tokens=budget_tokens, concurrency_total=concurrency_total, rpm=rpm,
-                    tpm=tpm, confirm=confirm, budget_cost=budget_cost, prices=prices, **params)
+    return map_rows(items, template, schema, **options)
 
 
 def map_rows(obj: Any, template: Any, schema: Any = None, *,
@@ -119,17 +115,14 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
              tokens_per_request: int = DEFAULT_TOKENS_PER_REQUEST,
              budget_tokens: int | None = None, concurrency_total: int | None = None,
              rpm: int | None = None, tpm: int | None = None, confirm: bool = False,
-             budget_cost: float | None = None, prices: Any = None, **params: Any) -> Any:
+             budget_cost: float | None = None, prices: Any = None, schema_as: str = "tool",
+             **params: Any) -> Any:
     """:func:`batch` over a DataFrame's rows (``{column}``), a Series' values (``{value}`` or
     ``{<series name>}``) or an iterable's items; aligned on their index.  A dask collection
     goes to :func:`~agcloud_magic.batching.ondask.map_dask` (a lazy result)."""
     if is_dask(obj):
-        return map_dask(obj, template, schema, concurrency=concurrency, cache=cache,
-                        client=client, progress=progress, dry_run=dry_run,
-                        rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
-                        budget_tokens=budget_tokens, concurrency_total=concurrency_total,
-                        rpm=rpm, tpm=tpm, confirm=confirm, budget_cost=budget_cost,
-                        prices=prices, **params)
+        options = {k: v for k, v in locals().items() if k in OPTIONS}
+        return map_dask(obj, template, schema, options, params)
     if concurrency_total is not None:
         raise ConfigError("concurrency_total= bounds a dask job across its workers; "
                           "on one machine concurrency= alone bounds the requests.")
@@ -141,7 +134,7 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
     pacer = Pacer(concurrency, rpm=check("rpm", rpm), tpm=check("tpm", tpm))
     rows = rows_of(obj)
     shape = None if schema is None else row_schema(schema)
-    request = RowRequest(shape, params)
+    request = RowRequest(shape, params, schema_as)
     form = RowTemplate(template)
     if rows.names is not None and form.function is None:
         form.check(rows.names, "column" if rows.names != ["value"] else "name")

@@ -14,15 +14,13 @@ cases each row goes alone.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import re
 from typing import Any
 
-from agcloud_magic.batching.request import FUNCTION, RowRequest
+from agcloud_magic.batching.request import FUNCTION, RowRequest, carried, structured_output
 from agcloud_magic.batching.rowschema import RowSchema
 from agcloud_magic.engine.ask import Ask
-from agcloud_magic.tools import ToolRegistry
 from agcloud_magic.wire.result import Result
 
 __all__ = ["DEFAULT_ROWS_PER_REQUEST", "DEFAULT_TOKENS_PER_REQUEST", "GroupRequest", "can_group",
@@ -35,6 +33,9 @@ ROW_LINE = re.compile(r"^###[ \t]+row[ \t]+\S+[ \t]*$", re.MULTILINE)
 NOTE = ("The input holds several rows, each after a line '### row <id>'. Call "
         f"{FUNCTION} once with one object in 'rows' for every row, in order, each with that "
         "row's id and derived from that row's text alone.")
+TEXT_NOTE = ("The input holds several rows, each after a line '### row <id>'. Answer with one "
+             "object in 'rows' for every row, in order, each with that row's id and derived "
+             "from that row's text alone.")
 
 
 def prompt_tokens(prompt: str) -> int:
@@ -98,10 +99,11 @@ class GroupRequest:
     def __init__(self, request: RowRequest) -> None:
         assert request.schema is not None  # groups() sends schema-less rows alone
         self.schema = request.schema
+        self.schema_as = request.schema_as
         self.fields = dict(request.fields)
         own = self.fields.get("instructions")
-        self.fields["instructions"] = f"{own}\n\n{NOTE}" if own else NOTE
-        self.fields["tool_choice"] = {"type": "function", "name": FUNCTION}
+        note = NOTE if self.schema_as == "tool" else TEXT_NOTE
+        self.fields["instructions"] = f"{own}\n\n{note}" if own else note
         self.spec = {"type": "function", "name": FUNCTION, "strict": True,
                      "description": "Record the result of every row.",
                      "parameters": rows_parameters(self.schema)}
@@ -115,18 +117,13 @@ class GroupRequest:
         """One request for these rows."""
         text = "\n".join(f"### row {i}\n{p}" for i, p in zip(self.ids(prompts), prompts,
                                                               strict=True))
-        return Ask(text=text, fields=dict(self.fields), tools=ToolRegistry(specs=[self.spec]),
-                   stop_at_calls=True, source="batch")
+        fields, tools = carried(self.fields, self.spec, self.schema_as)
+        return Ask(text=text, fields=fields, tools=tools, stop_at_calls=True, source="batch")
 
     def read(self, result: Result, prompts: list[str]) -> dict[str, dict[str, Any]]:
         """The rows the answer gives validly, by prompt; the others are to go alone."""
-        calls = [c for c in result.function_calls if c.get("name") == FUNCTION]
-        if not calls:
-            return {}
-        raw = calls[0].get("arguments")
-        try:
-            value = json.loads(raw) if isinstance(raw, str) else raw
-        except ValueError:
+        value, problem, _ = structured_output(result, self.schema_as)
+        if problem:
             return {}
         rows = value.get("rows") if isinstance(value, dict) else None
         if not isinstance(rows, list):

@@ -43,36 +43,34 @@ def is_dask(obj: Any) -> bool:
     return isinstance(obj, (dd.DataFrame, dd.Series))
 
 
-def map_dask(obj: Any, template: Any, schema: Any = None, *, concurrency: int | None,
-             cache: bool, client: Any, progress: Any, dry_run: bool, rows_per_request: int,
-             tokens_per_request: int, budget_tokens: int | None,
-             concurrency_total: int | None, rpm: int | None = None, tpm: int | None = None,
-             confirm: bool = False, **params: Any) -> Any:
+def map_dask(obj: Any, template: Any, schema: Any, options: dict[str, Any],
+             params: dict[str, Any]) -> Any:
     """:func:`~agcloud_magic.batching.map_rows` over a dask collection, lazily (see the
-    module docstring).  ``budget_tokens`` is a stop per partition here.  Nothing is asked
-    (``confirm``): the rows are not known until the graph is computed, on the workers."""
-    if client is not None:
+    module docstring); ``options`` are map_rows' own keywords, ``params`` request options.
+    ``budget_tokens``, ``budget_cost``, ``rpm`` and ``tpm`` hold per partition here, and
+    nothing is asked (``confirm``): the rows are not known until the graph is computed, on
+    the workers."""
+    if options["client"] is not None:
         raise ConfigError("client= cannot go to dask workers (its key would enter the task "
                           "graph); set AGCLOUD_API_KEY in the workers' environment instead.")
-    if dry_run:
+    if options["dry_run"]:
         raise ConfigError("dry_run=True needs a pandas frame; plan a part of it, "
                           "e.g. ddf.head(100).respond.map(..., dry_run=True).")
-    if progress not in (None, False):
+    if options["progress"] not in (None, False):
         raise ConfigError("progress= is not shown for a dask job; watch the dask dashboard "
                           "or distributed.progress(result.persist()).")
-    concurrency = (PER_PARTITION if concurrency is None
-                   else check("concurrency", concurrency))
-    check("rpm", rpm)
-    check("tpm", tpm)
-    check("rows_per_request", rows_per_request)
-    check("tokens_per_request", tokens_per_request)
-    check("budget_tokens", budget_tokens)
-    total = DEFAULT_CONCURRENCY_TOTAL if concurrency_total is None else concurrency_total
+    concurrency = options["concurrency"]
+    concurrency = PER_PARTITION if concurrency is None else check("concurrency", concurrency)
+    for name in ("rows_per_request", "tokens_per_request", "budget_tokens", "budget_cost",
+                 "rpm", "tpm", "prices"):
+        check(name, options[name])
+    total = options["concurrency_total"]
+    total = DEFAULT_CONCURRENCY_TOTAL if total is None else total
     if isinstance(total, bool) or not isinstance(total, int) or total < 1:
         raise ConfigError(f"concurrency_total must be an int >= 1, not {total!r}.")
     # Everything checkable is checked now, in one line, before any worker sees it.
     shape = None if schema is None else row_schema(schema)
-    RowRequest(shape, params)
+    RowRequest(shape, params, options["schema_as"])
     form = RowTemplate(template)
     empty = obj._meta
     names = rows_of(empty).names
@@ -81,10 +79,10 @@ def map_dask(obj: Any, template: Any, schema: Any = None, *, concurrency: int | 
     columns = shape.columns if shape is not None else (ANSWER,)
     meta = result_frame(empty.index, [], [], columns)
     per_partition = min(concurrency, total)
-    job = Partition(template, schema, params, concurrency=per_partition, cache=cache,
-                    rows_per_request=rows_per_request, tokens_per_request=tokens_per_request,
-                    budget_tokens=budget_tokens, leases=max(1, total // per_partition),
-                    rpm=rpm, tpm=tpm)
+    kept = {k: v for k, v in options.items()
+            if k not in ("client", "dry_run", "progress", "confirm", "concurrency_total")}
+    kept["concurrency"] = per_partition
+    job = Partition(template, schema, params, kept, leases=max(1, total // per_partition))
     return obj.map_partitions(job, meta=meta)
 
 
@@ -97,17 +95,12 @@ class Partition:
     """The function each partition runs: only the template, schema and request options
     (no client, no session, no key: the worker reads its own environment)."""
 
-    def __init__(self, template: Any, schema: Any, params: dict[str, Any], *, concurrency: int,
-                 cache: bool, rows_per_request: int, tokens_per_request: int,
-                 budget_tokens: int | None, leases: int, rpm: int | None = None,
-                 tpm: int | None = None) -> None:
+    def __init__(self, template: Any, schema: Any, params: dict[str, Any],
+                 options: dict[str, Any], *, leases: int) -> None:
         self.template = template
         self.schema = schema
         self.params = dict(params)
-        self.options = {"concurrency": concurrency, "cache": cache,
-                        "rows_per_request": rows_per_request,
-                        "tokens_per_request": tokens_per_request,
-                        "budget_tokens": budget_tokens, "rpm": rpm, "tpm": tpm}
+        self.options = dict(options)  # map_rows' keywords for one partition
         self.leases = leases
 
     def __call__(self, part: Any) -> Any:

@@ -37,6 +37,7 @@ EACH_ONLY = (
     ("budget_tokens", "--budget-tokens", "budget_tokens"),
     ("budget_cost", "--budget-cost", "budget_cost"), ("rpm", "--rpm", "rpm"),
     ("tpm", "--tpm", "tpm"), ("no_cache", "--no-cache", None), ("yes", "--yes", "confirm"),
+    ("text_format", "--text-format", None),
 )
 
 
@@ -53,6 +54,8 @@ def batch_options(args: Any) -> dict[str, Any]:
                if keyword is not None and getattr(args, dest) not in (None, False)}
     if args.no_cache:
         options["cache"] = False
+    if args.text_format:
+        options["schema_as"] = "text_format"
     return options
 
 

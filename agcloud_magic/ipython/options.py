@@ -120,6 +120,9 @@ RESPOND_ARGUMENTS = [
              "prices=...)"),
     argument("--rpm", type=int, metavar="N", help="with --each: at most N requests a minute"),
     argument("--tpm", type=int, metavar="N", help="with --each: at most N tokens a minute"),
+    argument("--text-format", action="store_true",
+             help="with --each and --schema: send the schema as text.format json_schema, not "
+             "a forced tool"),
     argument("--no-cache", action="store_true",
              help="with --each: neither read nor write the row cache"),
     argument("--yes", action="store_true",
