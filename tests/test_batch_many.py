@@ -174,3 +174,44 @@ def test_a_pydantic_schema_with_definitions_groups_against_the_stand_in(offline)
     one = agcloud_magic.batch(items, "{value}", Row, rows_per_request=1, cache=False)
     pd.testing.assert_frame_equal(many, one)
     assert many["error"].isna().all()
+
+
+LONG = ("Classify this product review: its sentiment (positive or negative) and its star "
+        "rating from 1 to 5. Review: {text}")
+
+
+def test_the_shared_opening_is_cut_at_white_space_and_only_when_it_pays():
+    from agcloud_magic.batching.group import MIN_SHARED, shared_opening
+
+    prompts = [LONG.format(text=t) for t in ("good soap", "bad rope", "good gear")]
+    opening = shared_opening(prompts)
+    assert opening == LONG.format(text="")  # up to the white space before the review
+    assert shared_opening(["Review: good soap", "Review: good rope"]) == ""  # too short
+    assert shared_opening(prompts[:1]) == ""  # one row: nothing to share
+    same = "x " * MIN_SHARED
+    assert shared_opening([same + "a", same]) == ""  # a row with nothing of its own
+    assert shared_opening(["a" * 50 + "b", "a" * 50 + "c"]) == ""  # no white space to cut at
+
+
+def test_the_template_text_goes_once_and_each_row_carries_only_its_own(env):
+    srv = env(review)
+    out = words(4).respond.map(LONG, REVIEW)
+    assert srv.count == 1 and out["error"].isna().all()
+    text = prompt_of(srv.bodies[0])
+    assert text.count("Classify this product review") == 1
+    assert text.startswith(LONG.format(text="").rstrip() + "\n### row 1\n")
+    assert [t for _, t in row_blocks(text)] == list(words(4)["text"])
+    assert "text before the first such line applies to every row" in \
+        srv.bodies[0]["instructions"]
+    # Each row's answer is that row's (the scripted reply reads the row's own text).
+    assert list(out["spam"]) == ["buy" in t for t in words(4)["text"]]
+
+
+def test_sharing_the_opening_cuts_the_estimate(env):
+    env(review)
+    rows = words(20)
+    grouped = rows.respond.map(LONG, REVIEW, dry_run=True)
+    alone = rows.respond.map(LONG, REVIEW, dry_run=True, rows_per_request=1)
+    template_tokens = len(LONG.format(text="")) // 4
+    # 19 of the 20 copies of the template's text are gone (and 19 copies of the schema).
+    assert alone.estimated_input_tokens - grouped.estimated_input_tokens > 19 * template_tokens

@@ -2,7 +2,8 @@
 
 Distinct prompts are grouped in order, up to ``rows_per_request`` rows and a prompt budget of
 ``tokens_per_request`` (characters/4 of the rendered prompts; no tokenizer, like the dry
-run's estimate).  A group's request carries the rows as ``### row <id>`` blocks and one strict
+run's estimate).  A group's request carries the rows as ``### row <id>`` blocks, after the
+opening all its prompts share (the template's fixed text, sent once), and one strict
 forced ``record_row`` tool whose parameters wrap the row schema: ``{"rows": [{"id": ..,
 <fields>}, ..]}``.  Each row object is checked against the row schema on its own; a row that is
 missing, duplicated or invalid is not failed here but handed back to be retried alone on the
@@ -28,14 +29,16 @@ __all__ = ["DEFAULT_ROWS_PER_REQUEST", "DEFAULT_TOKENS_PER_REQUEST", "GroupReque
 
 DEFAULT_ROWS_PER_REQUEST = 20
 DEFAULT_TOKENS_PER_REQUEST = 4000
+MIN_SHARED = 40  # characters: a shorter shared opening stays in every row
 CHARS_PER_TOKEN = 4
 ROW_LINE = re.compile(r"^###[ \t]+row[ \t]+\S+[ \t]*$", re.MULTILINE)
-NOTE = ("The input holds several rows, each after a line '### row <id>'. Call "
-        f"{FUNCTION} once with one object in 'rows' for every row, in order, each with that "
-        "row's id and derived from that row's text alone.")
-TEXT_NOTE = ("The input holds several rows, each after a line '### row <id>'. Answer with one "
-             "object in 'rows' for every row, in order, each with that row's id and derived "
-             "from that row's text alone.")
+NOTE = ("The input holds several rows, each after a line '### row <id>'; text before the "
+        f"first such line applies to every row. Call {FUNCTION} once with one object in "
+        "'rows' for every row, in order, each with that row's id and derived from that row's "
+        "text alone.")
+TEXT_NOTE = ("The input holds several rows, each after a line '### row <id>'; text before the "
+             "first such line applies to every row. Answer with one object in 'rows' for every "
+             "row, in order, each with that row's id and derived from that row's text alone.")
 
 
 def prompt_tokens(prompt: str) -> int:
@@ -66,6 +69,24 @@ def groups(prompts: list[str], rows_per_request: int, tokens_per_request: int,
     if current:
         out.append(current)
     return out
+
+
+def shared_opening(prompts: list[str]) -> str:
+    """The opening every prompt of a group starts with, up to a white space, when it is at
+    least :data:`MIN_SHARED` characters and every prompt has text of its own after it; else
+    ``""``.  Sent once before the rows instead of once in each, it saves its tokens on every
+    row but one (most templates put their instructions first: "Classify ... Review: {text}")."""
+    if len(prompts) < 2:
+        return ""
+    # The lexically first and last prompts share exactly what all of them share.
+    first, last = min(prompts), max(prompts)
+    size = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b),
+                min(len(first), len(last)))
+    common = first[:size]
+    cut = max(common.rfind(" "), common.rfind("\n"), common.rfind("\t")) + 1
+    if cut < MIN_SHARED or any(not p[cut:].strip() for p in prompts):
+        return ""
+    return common[:cut]
 
 
 def can_group(schema: RowSchema | None) -> bool:
@@ -114,9 +135,13 @@ class GroupRequest:
         return [str(i) for i in range(1, len(prompts) + 1)]
 
     def ask(self, prompts: list[str]) -> Ask:
-        """One request for these rows."""
-        text = "\n".join(f"### row {i}\n{p}" for i, p in zip(self.ids(prompts), prompts,
-                                                              strict=True))
+        """One request for these rows: their shared opening once (the template's fixed text,
+        usually), then each row's own text after its ``### row <id>`` line."""
+        opening = shared_opening(prompts)
+        cut = len(opening)
+        blocks = "\n".join(f"### row {i}\n{p[cut:]}" for i, p in zip(self.ids(prompts), prompts,
+                                                                    strict=True))
+        text = f"{opening.rstrip()}\n{blocks}" if opening else blocks
         fields, tools = carried(self.fields, self.spec, self.schema_as)
         return Ask(text=text, fields=fields, tools=tools, stop_at_calls=True, source="batch")
 
