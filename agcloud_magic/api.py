@@ -95,7 +95,9 @@ def respond(
     request is repeated, chained by ``previous_response_id``, until the model answers in text
     or ``max_rounds`` (default 8) is reached.  At most ``max_tool_calls_per_round`` (16) calls
     of one response and ``max_tool_calls`` (64) in all are run; a response asking for more
-    runs none of its calls and raises a ``ToolError``.
+    runs none of its calls and raises a ``ToolError``.  With JSON function specs alone (no
+    Python callable) nothing runs here: the first response's calls come back unanswered in
+    ``result.function_calls``, for the caller to run, as with the bare API.
     """
     ask = _ask(input, params)
     session = current_session()

@@ -99,6 +99,33 @@ def test_respond_runs_python_tools_until_the_model_answers(srv):
     assert {"type": "web_search"} in second["tools"]
 
 
+def test_raw_function_specs_alone_hand_the_calls_back_in_one_request(srv):
+    # Only JSON specs, no Python function: the caller runs its own functions (the raw API's
+    # way), so the calls come back in the Result; nothing is answered with an error and
+    # nothing is sent again.
+    spec = {"type": "function", "name": "record", "strict": True,
+            "parameters": {"type": "object", "properties": {"stars": {"type": "integer"}},
+                           "required": ["stars"], "additionalProperties": False}}
+    result = agcloud_magic.respond("Rate it: great.", tools=[spec],
+                                   tool_choice={"type": "function", "name": "record"})
+    assert len([r for r in srv.requests if r.method == "POST"]) == 1
+    (call,) = result.function_calls
+    assert call["name"] == "record" and isinstance(json.loads(call["arguments"])["stars"], int)
+
+
+def test_a_raw_spec_beside_a_python_tool_is_answered_with_an_error(srv):
+    def lookup(city: str) -> dict:
+        """Weather for a city."""
+        return {"city": city}
+
+    raw = {"type": "function", "name": "book", "parameters": {"type": "object"}}
+    srv.script([{"calls": [{"name": "book", "arguments": {}}]}, {"text": "Done."}])
+    result = agcloud_magic.respond("Book it.", tools=[lookup, raw])
+    assert result.text == "Done."
+    (output,) = srv.requests[-1].body["input"]
+    assert output["output"].startswith("Error: tool 'book' has no Python function")
+
+
 def test_arespond_runs_python_tools_and_bounds_the_rounds(srv):
     def ping() -> str:
         """Ping."""

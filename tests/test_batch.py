@@ -295,9 +295,14 @@ def test_stop_at_calls_ends_the_turn_with_the_calls_unanswered():
     spec = {"type": "function", "name": "record_row", "parameters": {"type": "object"}}
     call = {"type": "function_call", "name": "record_row", "call_id": "c", "arguments": "{}"}
     result = Result(id="resp_1", status="completed", output=[call])
+    def other() -> str:
+        return "a Python tool beside the spec: without stop_at_calls its call is answered"
+
     for stop, expected in ((True, []), (False, [call])):
-        ask = Ask(text="x", tools=ToolRegistry([spec]), stop_at_calls=stop)
+        ask = Ask(text="x", tools=ToolRegistry([other, spec]), stop_at_calls=stop)
         assert Exchange(Conversation(), ask).on_result(result) == expected
+    alone = Ask(text="x", tools=ToolRegistry([spec]))  # raw specs alone: the caller's calls
+    assert Exchange(Conversation(), alone).on_result(result) == []
 
 
 def test_nothing_to_do_is_an_empty_frame_and_no_request(env):

@@ -615,8 +615,9 @@ def test_raw_specs_pass_through_and_cannot_run():
     assert not run.ok and "no Python function" in run.output
     assert registry.function_names == ["local", "remote"]
     assert registry.hosted_types == ["web_search"]
-    assert registry.has_functions() and "local" in registry and "remote" not in registry
-    assert not ToolRegistry([web]).has_functions()
+    assert registry.runs_functions() and "local" in registry and "remote" not in registry
+    assert not ToolRegistry([web]).runs_functions()
+    assert not ToolRegistry([declared]).runs_functions()  # a raw function spec: not ours to run
 
 
 def test_duplicate_and_malformed_specs():

@@ -92,9 +92,9 @@ class Exchange:
         self.last = result
         calls = result.function_calls
         # stop_at_calls: the calls are the answer (the batch face reads them), not work to do;
-        # a raw function spec's call would otherwise be answered with an error and re-sent.
+        # so are the calls of raw function specs alone: the caller runs those functions.
         if (not calls or self.ask.stop_at_calls or self.ask.tools is None
-                or not self.ask.tools.has_functions()):
+                or not self.ask.tools.runs_functions()):
             return []
         if len(self.rounds) > self.ask.max_rounds:
             raise rounds_exhausted(self.ask.max_rounds, result)

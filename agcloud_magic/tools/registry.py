@@ -178,10 +178,11 @@ class ToolRegistry:
         """``type`` of the raw non-function specs (``web_search`` ...)."""
         return [e["type"] for e in self._entries if isinstance(e, dict) and e["type"] != "function"]
 
-    def has_functions(self) -> bool:
-        """True when the model may call a function here, so its calls need answers from
-        :meth:`run` (raw function specs count: their calls are answered with an error)."""
-        return bool(self.function_names)
+    def runs_functions(self) -> bool:
+        """True when a Python function is registered, so calls need answers from :meth:`run`
+        (a raw function spec beside it is answered with an error).  With raw specs alone the
+        caller runs its own functions, as with the bare API: their calls are handed back."""
+        return bool(self._functions)
 
     def __contains__(self, name: object) -> bool:
         return name in self._functions
