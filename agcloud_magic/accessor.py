@@ -51,7 +51,7 @@ class RespondAccessor:
         ``rows_per_request`` rows (within ``tokens_per_request``, characters/4) share one
         request; a row the answer misses goes again alone.  ``budget_tokens`` stops the job
         once its requests used that many tokens (the rest: "not run").  At most
-        ``concurrency`` (32) requests are in flight, adapting to the server's 429s; ``rpm``
+        ``concurrency`` (64) requests are in flight, adapting to the server's 429s; ``rpm``
         and ``tpm`` cap requests and tokens per minute.  In a notebook, more than
         ``confirm_rows`` (100) rows to send asks first; ``confirm=True`` says yes in the code.
         See :func:`agcloud_magic.batch`.

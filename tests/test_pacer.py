@@ -32,9 +32,9 @@ async def answer(pacer: Pacer, seconds: float = 0.0, tokens: int = 1, order=None
         slot.answered = True
 
 
-def test_it_starts_at_eight_and_doubles_each_round_until_the_ceiling():
-    pacer = Pacer(32)
-    assert pacer.limit == 8
+def test_it_starts_at_start_and_doubles_each_round_until_the_ceiling():
+    assert Pacer(64).limit == pacer_module.START == 32 and Pacer(5).limit == 5
+    pacer = Pacer(32, start=8)
 
     async def rounds():
         peaks = []
@@ -171,7 +171,7 @@ def test_waiters_go_first_come_first_served_and_a_cancelled_one_does_not_block()
 
 
 def test_an_unanswered_slot_does_not_grow_the_limit():
-    pacer = Pacer(32)
+    pacer = Pacer(32, start=8)
 
     async def failing():
         with pytest.raises(RuntimeError):

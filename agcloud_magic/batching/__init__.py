@@ -37,7 +37,7 @@ from agcloud_magic.errors import ConfigError, NotConfirmedError
 
 __all__ = ["BatchPlan", "Progress", "ProgressSink", "batch", "map_rows"]
 
-DEFAULT_CONCURRENCY = 32  # the most in flight; the pacer starts at 8 and adapts below this
+DEFAULT_CONCURRENCY = 64  # the most in flight; the pacer starts at 32 and adapts below this
 # map_rows' own keywords (everything else is a request option).
 OPTIONS = ("concurrency", "cache", "client", "progress", "dry_run", "rows_per_request",
            "tokens_per_request", "budget_tokens", "concurrency_total", "rpm", "tpm", "confirm",
@@ -58,8 +58,8 @@ def batch(items: Any, template: Any, schema: Any = None, **options: Any) -> Any:
     model or gateway without forced tools).  Keywords other than those described here are
     request options, checked like :func:`agcloud_magic.respond`'s.
 
-    At most ``concurrency`` requests (default 32) are in flight.  The job starts with 8 and adapts
-    (:mod:`.pacer`): it doubles each round trip until the server first answers 429 (or 503),
+    At most ``concurrency`` requests (default 64) are in flight.  The job starts with 32 and
+    adapts (:mod:`.pacer`): it doubles each round trip until the server first answers 429 (or 503),
     halves on each such push-back and holds new requests for its ``Retry-After``, then grows
     by one per round trip while it stays quiet.  A request whose retries all met a rate limit
     is sent again later instead of failing its rows.  ``rpm`` and ``tpm`` keep the job under

@@ -110,7 +110,7 @@ RESPOND_ARGUMENTS = [
         "giving one typed column per field",
     ),
     argument("--concurrency", type=int, metavar="N",
-             help="with --each: the most requests in flight (default 32; adapts to 429s)"),
+             help="with --each: the most requests in flight (default 64; adapts to 429s)"),
     argument("--rows-per-request", type=int, metavar="N",
              help="with --each and --schema: rows sharing one request (default 20)"),
     argument("--budget-tokens", type=int, metavar="N",
