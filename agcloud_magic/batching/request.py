@@ -5,6 +5,13 @@ and ``tool_choice`` forces it, so the call's ``arguments`` are the row's result.
 told not to run that function (``Ask.stop_at_calls``): the turn ends at the first response.
 Without a schema the answer's text is the result.  Requests are stateless: a fresh
 ``Conversation`` each, nothing chained, nothing recorded in a notebook thread.
+
+Rows are asked for without streaming (``"stream": false``) unless ``stream=True`` is passed:
+nobody watches a row's answer arrive, and a streamed answer costs the client a parsed event per
+token (h11, SSE, JSON, the accumulator: ~12 events a row of a two-field schema, ~2.5x the
+client's CPU per row at 20 rows a request, ``bench/bench_batch_cpu.py``).  The price: the
+client's ``timeout`` (60 s by default, the longest silence it waits for) then bounds the whole
+answer of a request rather than each gap between its tokens.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ class RowRequest:
         self.schema = schema
         # The same rules as respond()'s keywords, checked before anything is sent.
         self.fields = Ask(text="-", fields=dict(params), source="batch").fields
+        if self.fields.get("stream") is None:
+            self.fields["stream"] = False  # see the module docstring (not in the cache key)
         self.spec = None if schema is None else {
             "type": "function", "name": FUNCTION, "strict": True,
             "description": "Record the result for this row.", "parameters": schema.parameters,
