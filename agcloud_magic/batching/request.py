@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agcloud_magic.batching.cache import KeyMaterial
 from agcloud_magic.batching.rowschema import RowSchema
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.errors import ConfigError, one_line
@@ -54,18 +55,23 @@ class RowRequest:
             "type": "function", "name": FUNCTION, "strict": True,
             "description": "Record the result for this row.", "parameters": schema.parameters,
         }
+        self._materials: dict[tuple[str, str], KeyMaterial] = {}
 
     def key_material(self, prompt: str, model: str, base_url: str) -> dict[str, Any]:
-        """What decides a row's answer (hashed into its cache key)."""
-        fields = dict(self.fields)
-        return {
-            "base_url": base_url,
-            "model": fields.pop("model", None) or model,
-            "instructions": fields.pop("instructions", None),
-            "schema": None if self.spec is None else self.spec["parameters"],
-            "prompt": prompt,
-            "params": {k: v for k, v in fields.items() if k not in NOT_IN_KEY},
-        }
+        """What decides a row's answer (hashed into its cache key); the same for every
+        prompt but the prompt, so that part is made (and encoded) once per model and URL."""
+        made = self._materials.get((model, base_url))
+        if made is None:
+            fields = dict(self.fields)
+            made = self._materials[(model, base_url)] = KeyMaterial.template({
+                "base_url": base_url,
+                "model": fields.pop("model", None) or model,
+                "instructions": fields.pop("instructions", None),
+                "schema": None if self.spec is None else self.spec["parameters"],
+                "prompt": None,
+                "params": {k: v for k, v in fields.items() if k not in NOT_IN_KEY},
+            })
+        return made.filled(prompt)
 
     def ask(self, prompt: str) -> Ask:
         """The row's first request."""
