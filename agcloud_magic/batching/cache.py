@@ -149,6 +149,18 @@ class RowCache:
                              (key, text, time.time()))
             self._db.commit()
 
+    def put_many(self, values: dict[str, Any]) -> None:
+        """Store several finished rows in one transaction (a grouped request's rows arrive
+        together: one commit instead of one a row)."""
+        if not values:
+            return
+        now = time.time()
+        rows = [(key, json.dumps(value, ensure_ascii=False), now)
+                for key, value in values.items()]
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self._db.executemany("INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", rows)
+            self._db.commit()
+
     def close(self) -> None:
         with self._lock, contextlib.suppress(sqlite3.Error):
             self._db.close()
