@@ -25,6 +25,8 @@ SCRIPTS = {
     "bench_summarize.py": ([], ["--sizes", "1e5,wide", "--runs", "2"]),
     "bench_sse.py": ([], ["--sizes", "1,4", "--runs", "2"]),
     "bench_interrupt.py": ([], ["--after", "1,3", "--runs", "1"]),
+    "bench_batch_cpu.py": ([], ["--quick"]),
+    "bench_batch_dask.py": ([], ["--quick"]),
 }
 
 

@@ -417,3 +417,22 @@ def test_with_faults_every_row_ends_done_or_failed_and_none_is_sent_after_succes
         # a row is in at most 3 grouped attempts and 3 alone, and few requests go out at all.
         assert max(attempts.values()) <= 6
         assert srv.count < 60
+
+
+def test_the_cache_stores_many_rows_in_one_call_like_one_by_one(tmp_path):
+    from agcloud_magic.batching.cache import RowCache
+
+    store = RowCache(tmp_path / "batch.sqlite3")
+    try:
+        store.put("a", {"n": 1})
+        store.put_many({"b": {"n": 2}, "c": {"s": "é"}, "a": {"n": 3}})
+        store.put_many({})
+        assert store.get_many(["a", "b", "c", "d"]) == {"a": {"n": 3}, "b": {"n": 2},
+                                                         "c": {"s": "é"}}
+    finally:
+        store.close()
+    again = RowCache(tmp_path / "batch.sqlite3")  # committed: another connection sees them
+    try:
+        assert set(again.get_many(["a", "b", "c"])) == {"a", "b", "c"}
+    finally:
+        again.close()

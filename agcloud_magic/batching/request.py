@@ -8,6 +8,13 @@ instead, and the answer's text is the result: for models or gateways that do str
 output but not forced tools.  Without a schema the answer's text is the result.  Requests
 are stateless: a fresh ``Conversation`` each, nothing chained, nothing recorded in a
 notebook thread.
+
+Rows are asked for without streaming (``"stream": false``) unless ``stream=True`` is passed:
+nobody watches a row's answer arrive, and a streamed answer costs the client a parsed event per
+token (h11, SSE, JSON, the accumulator: ~12 events a row of a two-field schema, ~2.5x the
+client's CPU per row at 20 rows a request, ``bench/bench_batch_cpu.py``).  The price: the
+client's ``timeout`` (60 s by default, the longest silence it waits for) then bounds the whole
+answer of a request rather than each gap between its tokens.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agcloud_magic.batching.cache import KeyMaterial
 from agcloud_magic.batching.rowschema import RowSchema
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.errors import ConfigError, one_line
@@ -53,25 +61,31 @@ class RowRequest:
         self.schema_as = schema_as
         # The same rules as respond()'s keywords, checked before anything is sent.
         self.fields = Ask(text="-", fields=dict(params), source="batch").fields
+        if self.fields.get("stream") is None:
+            self.fields["stream"] = False  # see the module docstring (not in the cache key)
         self.spec = None if schema is None else {
             "type": "function", "name": FUNCTION, "strict": True,
             "description": "Record the result for this row.", "parameters": schema.parameters,
         }
+        self._materials: dict[tuple[str, str], KeyMaterial] = {}
 
     def key_material(self, prompt: str, model: str, base_url: str) -> dict[str, Any]:
-        """What decides a row's answer (hashed into its cache key)."""
-        fields = dict(self.fields)
-        material = {
-            "base_url": base_url,
-            "model": fields.pop("model", None) or model,
-            "instructions": fields.pop("instructions", None),
-            "schema": None if self.spec is None else self.spec["parameters"],
-            "prompt": prompt,
-            "params": {k: v for k, v in fields.items() if k not in NOT_IN_KEY},
-        }
-        if self.schema_as != "tool":  # only then: the rows cached before this option still hit
-            material["schema_as"] = self.schema_as
-        return material
+        """What decides a row's answer (hashed into its cache key); the same for every
+        prompt but the prompt, so that part is made (and encoded) once per model and URL."""
+        made = self._materials.get((model, base_url))
+        if made is None:
+            fields = dict(self.fields)
+            made = self._materials[(model, base_url)] = KeyMaterial.template({
+                "base_url": base_url,
+                "model": fields.pop("model", None) or model,
+                "instructions": fields.pop("instructions", None),
+                "schema": None if self.spec is None else self.spec["parameters"],
+                "prompt": None,
+                "params": {k: v for k, v in fields.items() if k not in NOT_IN_KEY},
+                # Only when not the default: the rows cached before this option still hit.
+                **({} if self.schema_as == "tool" else {"schema_as": self.schema_as}),
+            })
+        return made.filled(prompt)
 
     def ask(self, prompt: str) -> Ask:
         """The row's first request."""
