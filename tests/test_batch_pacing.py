@@ -84,3 +84,17 @@ def test_bad_rpm_and_tpm_are_one_line(bad):
     for name in ("rpm", "tpm"):
         with pytest.raises(ConfigError, match=name):
             agcloud_magic.batch(["a"], "{value}", **{name: bad})
+
+
+def test_an_unstreamed_row_may_take_longer_than_the_gap_timeout(offline):
+    # Rows are not streamed: the answer arrives whole after the model's whole time, which the
+    # client's timeout (the longest silence between bytes) must not cut.
+    session = test_batch.session_module.current_session()
+    session.prefs.timeout = 0.5
+    offline.latency(first_token=1.2)
+    out = tickets(2).respond.map("Review: {text}", REVIEW, rows_per_request=1, cache=False)
+    assert out["error"].isna().all(), out["error"].tolist()
+    # Streamed, the same silence before the first token is a timeout, as it should be.
+    streamed = tickets(1).respond.map("Again: {text}", REVIEW, rows_per_request=1,
+                                      cache=False, stream=True)
+    assert "0.5" in streamed.loc[0, "error"] and "timeout" in streamed.loc[0, "error"].lower()

@@ -11,6 +11,8 @@ imports neither IPython nor ipywidgets.
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from typing import Any
 
 from agcloud_magic.batching.cache import RowCache, row_key
@@ -37,6 +39,7 @@ from agcloud_magic.errors import ConfigError, NotConfirmedError
 
 __all__ = ["BatchPlan", "Progress", "ProgressSink", "batch", "map_rows"]
 
+WHOLE_ANSWER_TIMEOUT = 600.0  # seconds an unstreamed row request may take (the deadline too)
 DEFAULT_CONCURRENCY = 64  # the most in flight; the pacer starts at 32 and adapts below this
 # map_rows' own keywords (everything else is a request option).
 OPTIONS = ("concurrency", "cache", "client", "progress", "dry_run", "rows_per_request",
@@ -145,8 +148,15 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
     session = current_session()
     if dry_run:  # no key needed to look: the settings in force, unchecked
         settings = client.settings if client is not None else session.settings()
+    elif client is None:
+        settings = session.checked_settings()
+        if request.fields.get("stream") is False:
+            # Unstreamed, an answer arrives whole: the silence before it is the whole answer's
+            # time, not a gap between tokens, so the gap timeout must not cut a long one.
+            settings = dataclasses.replace(
+                settings, timeout=max(settings.timeout, WHOLE_ANSWER_TIMEOUT))
+        client = session.client(settings)
     else:
-        client = client or session.client()
         settings = client.settings
     model = request.fields.get("model") or settings.model
     table = PriceTable.parse(check("prices", prices) if prices is not None
@@ -155,7 +165,7 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
         raise ConfigError(f"budget_cost needs a price for {model}: pass prices= or set "
                           f"%agcloud config {EXAMPLE}.")
     distinct = list(dict.fromkeys(prompts))
-    keys = {p: row_key_for(request, p, settings) for p in distinct}
+    keys = {p: row_key_for(request, p, settings) for p in distinct} if cache else {}
     store = RowCache() if cache else None
     try:
         outcomes = _cached(store, keys)
@@ -184,25 +194,28 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
 
 
 class _Counts:
-    """The rows' counts for progress: cached outcomes first, then the job's so far."""
+    """The rows' counts for progress: the cached ones, then the job's as they finish (each
+    prompt counted once per row that has it; only what finished since the last look is read,
+    so a tick costs no walk over every row)."""
 
     def __init__(self, prompts: list[str], cached: dict[str, Outcome], job: Job) -> None:
-        self.prompts = prompts
-        self.cached = dict(cached)  # a copy: the caller adds the job's outcomes to its own
+        self.rows_of = Counter(prompts)
+        self.from_cache = sum(self.rows_of[p] for p in cached)
+        self.done = self.from_cache
+        self.failed = 0
+        self.seen = 0  # prompts of job.finished already counted
         self.job = job
 
     def __call__(self) -> tuple[int, int, int, int, float | None]:
-        done = failed = from_cache = 0
-        sent = dict(self.job.outcomes)  # a copy: the loop thread adds to the job's
-        for prompt in self.prompts:
-            if prompt in self.cached:
-                done, from_cache = done + 1, from_cache + 1
-            elif prompt in sent:
-                if sent[prompt].values is not None:
-                    done += 1
-                else:
-                    failed += 1
-        return done, failed, from_cache, self.job.tokens, self.job.cost
+        finished = self.job.finished  # appended on the loop thread; read up to its length now
+        upto = len(finished)
+        for prompt in finished[self.seen:upto]:
+            if self.job.outcomes[prompt].values is not None:
+                self.done += self.rows_of[prompt]
+            else:
+                self.failed += self.rows_of[prompt]
+        self.seen = upto
+        return self.done, self.failed, self.from_cache, self.job.tokens, self.job.cost
 
     def finished(self) -> int:
         done, failed, *_ = self()

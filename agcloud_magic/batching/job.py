@@ -71,6 +71,9 @@ class Job:
         self.cache = cache
         self.pacer = pacer
         self.outcomes: dict[str, Outcome] = {}  # written on the loop thread only
+        # The prompts in the order they finished (appended after their outcome is set), so
+        # progress reads only what is new since its last look, not every row each time.
+        self.finished: list[str] = []
         self.tokens = 0  # usage.total_tokens of every answered request (repairs included)
         self.budget = budget  # tokens; once spent, nothing more is sent
         self.budget_cost = budget_cost  # USD, the same way (needs the model in ``prices``)
@@ -134,8 +137,10 @@ class Job:
             # or one row's content may be the cause, so each row gets its own request and
             # its own reason rather than sharing one.
             found = {}
+        if self.cache is not None:  # the group's rows in one commit, not one commit a row
+            self.cache.put_many({self.keys[p]: values for p, values in found.items()})
         for prompt, values in found.items():
-            self._finish(prompt, Outcome(values))
+            self._record(prompt, Outcome(values))
         await asyncio.gather(*(self._one(p) for p in prompts if p not in found))
 
     async def _one(self, prompt: str) -> None:
@@ -151,7 +156,11 @@ class Job:
         # The one-row key whichever path answered, so another rows_per_request still hits it.
         if outcome.values is not None and self.cache is not None:
             self.cache.put(self.keys[prompt], outcome.values)
+        self._record(prompt, outcome)
+
+    def _record(self, prompt: str, outcome: Outcome) -> None:
         self.outcomes[prompt] = outcome
+        self.finished.append(prompt)
 
     async def _answer(self, prompt: str) -> Outcome:
         """The first request, and one repair request for an answer that does not fit."""
