@@ -308,9 +308,12 @@ template = """ + as_python(TICKET_PROMPT)),
 ## Look before sending
 `dry_run=True` sends nothing: it shows how many requests the rows would take (up to 20 rows
 share a request), a rough token estimate, and the first request body exactly as it would be
-POSTed.
+POSTed. With a price table (US dollars per million input/output tokens; the package ships
+none, so these are an example) it prices the estimate too. A batch of more than 100 rows would
+ask before sending (`%agcloud config confirm_rows=N`), so Run All cannot spend silently.
 """),
  code("""
+%agcloud config prices="gpt-4o-mini=0.15/0.60"
 plan = tickets.respond.map(template, TicketLabel, dry_run=True)
 print(plan.describe())
 """),
