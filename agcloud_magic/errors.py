@@ -34,6 +34,7 @@ a key from server text before it is kept.
     │       └── AnswerTooLargeError      the answer passed the size cap
     ├── RequestInterrupted               the user interrupted (Ctrl-C, Stop)
     ├── NotConfirmedError                a large batch was not confirmed; nothing was sent
+    ├── SpendingLimitError               the kernel's budget would be passed; nothing was sent
     └── ToolError                        the tool loop could not go on
 """
 
@@ -70,6 +71,7 @@ __all__ = [
     "ResponseFailedError",
     "ServerDataError",
     "ServerError",
+    "SpendingLimitError",
     "StreamCutError",
     "StreamError",
     "ToolError",
@@ -334,6 +336,10 @@ class RequestInterrupted(AGCloudError):
 class NotConfirmedError(AGCloudError):
     """A batch above ``confirm_rows`` was not confirmed (or could not be asked): nothing was
     sent."""
+
+
+class SpendingLimitError(AGCloudError):
+    """The request would pass the kernel's budget (``%agcloud budget``): it was not sent."""
 
 
 class ToolError(AGCloudError):

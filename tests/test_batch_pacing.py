@@ -30,6 +30,13 @@ def test_in_flight_grows_past_the_start_while_the_server_is_quiet(offline):
     assert offline.peak_in_flight <= 64  # the default ceiling
 
 
+def test_a_given_concurrency_is_where_the_job_starts(offline):
+    offline.latency(first_token=0.5)
+    out = tickets(48).respond.map("Review: {text}", REVIEW, rows_per_request=1, cache=False,
+                                  concurrency=48)
+    assert out["error"].isna().all() and offline.peak_in_flight == 48  # all in one round
+
+
 def test_concurrency_is_the_ceiling(offline):
     offline.latency(first_token=0.05)
     out = tickets(40).respond.map("Review: {text}", REVIEW, rows_per_request=1, cache=False,

@@ -25,7 +25,7 @@ from agcloud_magic.batching.group import (
 )
 from agcloud_magic.batching.job import Job, Outcome
 from agcloud_magic.batching.ondask import is_dask, map_dask
-from agcloud_magic.batching.pacer import Pacer
+from agcloud_magic.batching.pacer import START, Pacer
 from agcloud_magic.batching.plan import BatchPlan, plan_of
 from agcloud_magic.batching.progress import Progress, ProgressSink, Reporter, sink_for
 from agcloud_magic.batching.request import RowRequest
@@ -61,8 +61,9 @@ def batch(items: Any, template: Any, schema: Any = None, **options: Any) -> Any:
     model or gateway without forced tools).  Keywords other than those described here are
     request options, checked like :func:`agcloud_magic.respond`'s.
 
-    At most ``concurrency`` requests (default 64) are in flight.  The job starts with 32 and
-    adapts (:mod:`.pacer`): it doubles each round trip until the server first answers 429 (or 503),
+    At most ``concurrency`` requests (default 64) are in flight.  The job starts with 32 (or
+    with ``concurrency`` when it is given: the account's limits are yours to know) and adapts
+    (:mod:`.pacer`): it doubles each round trip until the server first answers 429 (or 503),
     halves on each such push-back and holds new requests for its ``Retry-After``, then grows
     by one per round trip while it stays quiet.  A request whose retries all met a rate limit
     is sent again later instead of failing its rows.  ``rpm`` and ``tpm`` keep the job under
@@ -129,12 +130,15 @@ def map_rows(obj: Any, template: Any, schema: Any = None, *,
     if concurrency_total is not None:
         raise ConfigError("concurrency_total= bounds a dask job across its workers; "
                           "on one machine concurrency= alone bounds the requests.")
-    concurrency = DEFAULT_CONCURRENCY if concurrency is None else check("concurrency", concurrency)
+    # Given, concurrency is where the job starts too (the user knows the account's limits);
+    # by default the pacer starts at its START and may grow to DEFAULT_CONCURRENCY.
+    given = check("concurrency", concurrency)
     rows_per_request = check("rows_per_request", rows_per_request)
     tokens_per_request = check("tokens_per_request", tokens_per_request)
     budget_tokens = check("budget_tokens", budget_tokens)
     budget_cost = check("budget_cost", budget_cost)
-    pacer = Pacer(concurrency, rpm=check("rpm", rpm), tpm=check("tpm", tpm))
+    pacer = Pacer(given or DEFAULT_CONCURRENCY, start=given or START, rpm=check("rpm", rpm),
+                  tpm=check("tpm", tpm))
     rows = rows_of(obj)
     shape = None if schema is None else row_schema(schema)
     request = RowRequest(shape, params, schema_as)

@@ -30,6 +30,7 @@ from agcloud_magic.batching.request import RowRequest, reason
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.driver import NULL_SINK
+from agcloud_magic.engine.meter import used
 from agcloud_magic.engine.pricing import PriceTable, format_usd
 from agcloud_magic.engine.runner import get_runner
 from agcloud_magic.errors import QuotaExceededError, RateLimitError, RequestInterrupted
@@ -192,10 +193,11 @@ class Job:
                         raise
                 else:
                     slot.answered = True
-                    used = used_tokens(result.usage)
-                    self.pacer.settle(slot, used)
-                    self.tokens += used
-                    self._spend(result.usage, used)
+                    tokens, cost = used(result.usage, self.model, self.prices)
+                    self.pacer.settle(slot, tokens)
+                    self.tokens += tokens
+                    if self.cost is not None:
+                        self.cost += cost
                     self._learn(result.usage, rows)
                     return result
             self.pacer.pause(RESEND_PAUSE * 2**resend)
@@ -212,17 +214,6 @@ class Job:
             raise BudgetSpent(f"not run: the budget of {format_usd(self.budget_cost)} is spent "
                               f"({format_usd(self.cost)} used)")
 
-    def _spend(self, usage: dict[str, Any] | None, used: int) -> None:
-        if self.cost is None:
-            return
-        usage = usage or {}
-        split = [usage.get(k) for k in ("input_tokens", "output_tokens")]
-        if all(isinstance(n, int) for n in split):
-            cost = self.prices.cost(self.model, split[0], split[1])
-        else:  # only a total: priced as output (the dearer side), so a budget errs safe
-            cost = self.prices.cost(self.model, 0, used)
-        self.cost += cost or 0.0
-
     def _estimate(self, ask: Ask, fixed: int, rows: int) -> int:
         """The request's tokens for the pacer's ``tpm`` window: its characters/4, plus the
         output cap if set, else the output per row the answers so far used."""
@@ -238,15 +229,3 @@ class Job:
         if isinstance(output, int) and output >= 0:
             self._output_tokens += output
             self._output_rows += rows
-
-
-def used_tokens(usage: dict[str, Any] | None) -> int:
-    """A response's tokens: ``total_tokens``, else input plus output (some gateways send only
-    those), else nothing."""
-    if not usage:
-        return 0
-    total = usage.get("total_tokens")
-    if isinstance(total, int):
-        return total
-    parts = (usage.get("input_tokens"), usage.get("output_tokens"))
-    return sum(p for p in parts if isinstance(p, int))

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.exchange import Exchange
+from agcloud_magic.engine.meter import Meter, Ticket
 from agcloud_magic.errors import IncompleteResponseError, RequestInterrupted, ToolError
 from agcloud_magic.textbuffer import TextBuffer
 from agcloud_magic.wire import events as ev
@@ -184,14 +185,21 @@ class Inbox:
 
 
 def drive(steps: Generator[dict[str, Any], Any, Result],
-          send: Callable[[dict[str, Any]], Result]) -> Result:
-    """Run ``steps`` to the end on this thread, each request made by ``send``."""
+          send: Callable[[dict[str, Any]], Result], meter: Meter | None = None) -> Result:
+    """Run ``steps`` to the end on this thread, each request made by ``send`` (and admitted
+    by ``meter`` first, if any: see :mod:`agcloud_magic.engine.meter`)."""
     body = next(steps)
     while True:
+        ticket = None if meter is None else meter.admit(body)
         try:
             outcome: Any = send(body)
         except IncompleteResponseError as exc:
             outcome = exc
+        except BaseException as exc:  # failed or interrupted: what it reported is counted
+            _settle(meter, ticket, exc)
+            raise
+        if ticket is not None:
+            _settle_result(meter, ticket, outcome)
         try:
             body = steps.send(outcome)
         except StopIteration as done:
@@ -199,10 +207,24 @@ def drive(steps: Generator[dict[str, Any], Any, Result],
 
 
 def drive_blocking(steps: Generator[dict[str, Any], Any, Result], client: Any,
-                   renderer: Any) -> Result:
+                   renderer: Any, meter: Meter | None = None) -> Result:
     """Run ``steps`` to the end on this thread, each request read by a worker thread while
     this one renders (the magic)."""
-    return drive(steps, lambda body: read_in_worker(client, body, renderer))
+    return drive(steps, lambda body: read_in_worker(client, body, renderer), meter)
+
+
+def _settle(meter: Meter | None, ticket: Ticket | None, error: BaseException | None) -> None:
+    """A request that raised: what its partial answer reports, if anything, is counted."""
+    if meter is not None and ticket is not None and error is not None:
+        partial = getattr(error, "partial", None)
+        meter.settle(ticket, getattr(partial, "usage", None))
+
+
+def _settle_result(meter: Meter | None, ticket: Ticket, outcome: Any) -> None:
+    """A request that returned (a result, or a cut-by-limit answer): its usage is counted."""
+    assert meter is not None
+    result = outcome.partial if isinstance(outcome, IncompleteResponseError) else outcome
+    meter.settle(ticket, getattr(result, "usage", None))
 
 
 def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
@@ -268,7 +290,8 @@ def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
 
 
 async def drive_async(steps: Generator[dict[str, Any], Any, Result], client: Any, sink: Sink,
-                      on_event: Callable[[ev.Event], None] | None = None) -> Result:
+                      on_event: Callable[[ev.Event], None] | None = None,
+                      meter: Meter | None = None) -> Result:
     """Run ``steps`` on the running loop; tool rounds run in a worker thread."""
     import asyncio  # here, not at module level: %load_ext must not pay for asyncio
 
@@ -280,10 +303,16 @@ async def drive_async(steps: Generator[dict[str, Any], Any, Result], client: Any
 
     body = next(steps)
     while True:
+        ticket = None if meter is None else meter.admit(body)
         try:
             outcome: Any = await client.acreate(body, on_event=forward)
         except IncompleteResponseError as exc:
             outcome = exc
+        except BaseException as exc:  # cancelled or failed: what it reported is counted
+            _settle(meter, ticket, exc)
+            raise
+        if ticket is not None:
+            _settle_result(meter, ticket, outcome)
         # steps.send runs the tools of this round: off the loop, so a slow tool does not hold
         # other requests (the panel's second Send, another arespond).
         finished, value = await asyncio.to_thread(_advance, steps, outcome)

@@ -38,6 +38,8 @@ class Preferences:
     allow_insecure_http: bool = False
     confirm_rows: int = 100
     prices: str | None = None  # see engine.pricing: "model=in/out, ..." USD per 1M tokens
+    budget_tokens: int | None = None  # the kernel's spending limit (engine.meter), all faces
+    budget_cost: float | None = None  # the same in USD, for priced models
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self.names():

@@ -154,9 +154,9 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     # useful parallel calls, and a turn needing a thousand calls should be split.
     "max_tool_calls_per_round": partial(_between, 1, 256, integer=True),
     "max_tool_calls": partial(_between, 1, 1024, integer=True),
-    # Requests in flight at once for a batch (df.respond.map); past a few dozen a gateway's
-    # rate limit answers 429s that only slow the job down.
-    "concurrency": partial(_between, 1, 64, integer=True),
+    # Requests in flight at once for a batch (df.respond.map); the pacer backs off on 429s,
+    # and past a few hundred a rate limit answers 429s that only slow the job down.
+    "concurrency": partial(_between, 1, 256, integer=True),
     # Rows sent together in one batch request, and that request's prompt budget (tokens, as
     # characters/4): past ~100 rows or a large budget one bad answer costs many retries.
     "rows_per_request": partial(_between, 1, 100, integer=True),

@@ -29,6 +29,7 @@ from agcloud_magic.engine.driver import (
     turn_steps,
 )
 from agcloud_magic.engine.exchange import Exchange
+from agcloud_magic.engine.meter import Meter
 from agcloud_magic.engine.preferences import Preferences
 from agcloud_magic.http.settings import Settings
 from agcloud_magic.wire.result import Result
@@ -71,6 +72,8 @@ class Session:
         # Asks the person at the front end a yes/no question (a batch over confirm_rows);
         # set by the IPython extension, None elsewhere (scripts are not asked).
         self.confirm: Callable[[str], bool] | None = None
+        # Every request of the session, against its budget (the model: for its price).
+        self.meter = Meter(self.prefs, default_model=lambda: self.settings().model)
 
     # -- settings and clients ----------------------------------------------------------
 
@@ -165,7 +168,7 @@ class Session:
         it exists on the server)."""
         client = self.client()
         steps = turn_steps(self.conversation, ask, renderer, self._keep_last)
-        return drive_blocking(steps, client, renderer)
+        return drive_blocking(steps, client, renderer, self.meter)
 
     def respond(
         self, ask: Ask, *, conversation: Conversation | None = None,
@@ -174,7 +177,7 @@ class Session:
         """Run ``ask`` on the caller's thread without rendering (the Python API)."""
         client = client or self.client()
         steps = turn_steps(conversation or Conversation(), ask, NULL_SINK, None)
-        return drive(steps, lambda body: client.create(body, on_event=on_event))
+        return drive(steps, lambda body: client.create(body, on_event=on_event), self.meter)
 
     async def arun(
         self, ask: Ask, sink: Sink, *, conversation: Conversation | None = None,
@@ -188,7 +191,7 @@ class Session:
         steps = turn_steps(
             self.conversation if own else conversation, ask, sink, self._keep_last if own else None
         )
-        return await drive_async(steps, client, sink, on_event)
+        return await drive_async(steps, client, sink, on_event, self.meter)
 
     def _keep_last(self, result: Result) -> None:
         self.last = result

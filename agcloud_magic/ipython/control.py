@@ -12,6 +12,7 @@ from traitlets import TraitError
 
 from agcloud_magic.errors import ConfigError, one_line, printable
 from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, clean_key, mask_key
+from agcloud_magic.ipython.budget import WORDS, run_budget
 from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
 from agcloud_magic.ipython.options import unknown
 
@@ -66,6 +67,8 @@ SETTABLE = (
     "allow_insecure_http",
     "confirm_rows",
     "prices",
+    "budget_tokens",
+    "budget_cost",
 )
 
 
@@ -379,7 +382,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("chat", _chat, (("NAME", "switch to the thread NAME (made on first use)"),)),
     Subcommand("usage", _usage, (("", "tokens per thread and for the kernel"),)),
     Subcommand("models", _models, (("", "the models the server offers this key (* = in use)"),)),
-    Subcommand("models", _models, (("", "the models the server offers this key (* = in use)"),)),
+    Subcommand("budget", run_budget, (
+        ("", "tokens (and dollars) used by this kernel, and what is left of its budget"),
+        ("tokens=N cost=USD", "refuse, before sending, any request that would pass it"),
+        ("off | reset", "no limit | count from zero again"),
+    ), words=WORDS),
     Subcommand("panel", _panel, (("", "open the chat panel"),)),
     Subcommand("last", _last, (("", "show the last result again"),)),
 )

@@ -78,6 +78,13 @@ class RespondMagics(Magics):
         100, help="Rows a batch (df.respond.map, --each) may send before it asks first; 0: "
         "ask for every batch (a course's notebook cannot spend silently on Run All)."
     ).tag(config=True)
+    budget_tokens = Int(
+        None, allow_none=True, help="The kernel's spending limit in tokens: a request that "
+        "would pass it is refused before it is sent (magic, panel, batches; %agcloud budget)."
+    ).tag(config=True)
+    budget_cost = Float(
+        None, allow_none=True, help="The same limit in US dollars, for models in prices."
+    ).tag(config=True)
     prices = Unicode(
         None, allow_none=True, help="USD per million input/output tokens by model prefix, "
         'e.g. "gpt-4o-mini=0.15/0.60, gpt-4o=2.50/10": batch estimates and budget_cost.'
@@ -234,6 +241,8 @@ class RespondMagics(Magics):
             }
             model = result.model or ask.fields.get("model") or self.settings().model
             footer = format_footer(model, result.usage, result.elapsed)
+            left = self.session.meter.left()  # the kernel's budget, when one is set
+            footer = f"{footer} · {left}" if left else footer
             # The renderer has only seen deltas; an answer that came whole (--no-stream, a
             # gateway that answers JSON to a stream request) reaches it through ``text``.
             text = None if partial else result.text
