@@ -96,6 +96,7 @@ def test_the_magic_refuses_in_one_line_before_sending_and_the_footer_shows_what_
     assert "Traceback" not in text
     status = run_cell(budget, "%agcloud budget")
     assert "0 of 5 tokens left" in status.stdout
+    assert "0 of 5 tokens left" in run_cell(budget, "%agcloud usage").stdout
 
 
 def test_a_batch_and_the_api_are_refused_too(budget, srv):

@@ -13,6 +13,7 @@ from traitlets import TraitError
 from agcloud_magic.errors import ConfigError, one_line, printable
 from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, clean_key, mask_key
 from agcloud_magic.ipython.budget import WORDS, run_budget
+from agcloud_magic.ipython.budget import status as budget_status
 from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
 from agcloud_magic.ipython.options import unknown
 
@@ -319,6 +320,7 @@ def _usage(magics: Any, _rest: list[str]) -> None:
         print(f"{name}: {turns} turn(s), {tokens_in} in / {tokens_out} out tokens")
     turns, tokens_in, tokens_out = conversation.usage_totals()
     print(f"kernel: {turns} turn(s), {tokens_in} in / {tokens_out} out tokens")
+    print(budget_status(magics))  # every request (batches and the API too), and what is left
 
 
 def _models(magics: Any, _rest: list[str]) -> None:
