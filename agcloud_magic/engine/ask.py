@@ -29,7 +29,9 @@ class Ask:
     response and ``max_calls`` those run in the whole turn.  ``items`` replaces text and parts
     with raw input items (the Python API's list input).  ``stop_at_calls`` ends the turn at the
     first response and hands its function calls back unanswered in the ``Result`` (the batch
-    face forces one function whose arguments are the row's result: nothing is to be run)."""
+    face forces one function whose arguments are the row's result: nothing is to be run).
+    ``stateless`` carries the conversation in the client: every request sends the thread's
+    own items as input, with ``store: false`` and no ``previous_response_id``."""
 
     text: str
     parts: list[dict[str, Any]] = field(default_factory=list)
@@ -46,6 +48,7 @@ class Ask:
     source: str = "magic"
     items: list[dict[str, Any]] | None = None
     stop_at_calls: bool = False
+    stateless: bool = False
 
     def __post_init__(self) -> None:
         self.fields = check_fields(self.fields)

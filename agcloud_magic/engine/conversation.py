@@ -116,6 +116,8 @@ class Conversation:
     def __init__(self) -> None:
         self.threads: dict[str, Thread] = {DEFAULT_THREAD: Thread(DEFAULT_THREAD)}
         self.current = DEFAULT_THREAD
+        # Said once per kernel: the server answered a chained turn without its history.
+        self.warned_history_dropped = False
 
     def thread(self, name: str | None = None) -> Thread:
         """The thread called ``name`` (created on first use), or the current one."""

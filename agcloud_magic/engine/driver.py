@@ -21,7 +21,12 @@ from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.exchange import Exchange
 from agcloud_magic.engine.meter import Meter, Ticket
-from agcloud_magic.errors import IncompleteResponseError, RequestInterrupted, ToolError
+from agcloud_magic.errors import (
+    IncompleteResponseError,
+    PreviousResponseNotFoundError,
+    RequestInterrupted,
+    ToolError,
+)
 from agcloud_magic.textbuffer import TextBuffer
 from agcloud_magic.wire import events as ev
 from agcloud_magic.wire.result import Result
@@ -128,6 +133,13 @@ def turn_steps(
     ran = 0  # function calls run so far in this turn
     while body is not None:
         outcome = yield body
+        if isinstance(outcome, PreviousResponseNotFoundError):
+            if not exchange.can_replay():
+                raise outcome
+            # The server lost the turn this one chains onto (a restarted stand-in, expired
+            # storage, a gateway without a database): send the kernel's copy of the thread.
+            body = exchange.replay_body(exchange.parent_id)
+            continue
         if isinstance(outcome, IncompleteResponseError):
             result, incomplete = outcome.partial, outcome
         else:
@@ -136,6 +148,8 @@ def turn_steps(
         admit_calls(ask, calls, ran, result)
         ran += len(calls)
         body = exchange.next_body(answer_calls(ask, calls, sink))
+    if exchange.last is not None:
+        exchange.last.notes.extend(exchange.notes)
     exchange.record()
     if on_done is not None and exchange.last is not None:
         on_done(exchange.last)
@@ -193,8 +207,8 @@ def drive(steps: Generator[dict[str, Any], Any, Result],
         ticket = None if meter is None else meter.admit(body)
         try:
             outcome: Any = send(body)
-        except IncompleteResponseError as exc:
-            outcome = exc
+        except (IncompleteResponseError, PreviousResponseNotFoundError) as exc:
+            outcome = exc  # turn_steps decides: a cut answer is kept, a lost parent replayed
         except BaseException as exc:  # failed or interrupted: what it reported is counted
             _settle(meter, ticket, exc)
             raise
@@ -224,7 +238,7 @@ def _settle_result(meter: Meter | None, ticket: Ticket, outcome: Any) -> None:
     """A request that returned (a result, or a cut-by-limit answer): its usage is counted."""
     assert meter is not None
     result = outcome.partial if isinstance(outcome, IncompleteResponseError) else outcome
-    meter.settle(ticket, getattr(result, "usage", None))
+    meter.settle(ticket, getattr(result, "usage", None))  # an error outcome: None, nothing
 
 
 def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
@@ -306,8 +320,8 @@ async def drive_async(steps: Generator[dict[str, Any], Any, Result], client: Any
         ticket = None if meter is None else meter.admit(body)
         try:
             outcome: Any = await client.acreate(body, on_event=forward)
-        except IncompleteResponseError as exc:
-            outcome = exc
+        except (IncompleteResponseError, PreviousResponseNotFoundError) as exc:
+            outcome = exc  # turn_steps decides: a cut answer is kept, a lost parent replayed
         except BaseException as exc:  # cancelled or failed: what it reported is counted
             _settle(meter, ticket, exc)
             raise

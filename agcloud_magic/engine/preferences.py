@@ -40,6 +40,9 @@ class Preferences:
     prices: str | None = None  # see engine.pricing: "model=in/out, ..." USD per 1M tokens
     budget_tokens: int | None = None  # the kernel's spending limit (engine.meter), all faces
     budget_cost: float | None = None  # the same in USD, for priced models
+    # Who carries a thread: the server (previous_response_id, the API's way) or the client
+    # (the thread's items as input, store: false), see engine.exchange.
+    conversation: str = "server"
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self.names():

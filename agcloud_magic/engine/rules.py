@@ -25,6 +25,7 @@ TRUNCATIONS = ("auto", "disabled")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 SUMMARIES = ("auto", "concise", "detailed")
 TOOL_CHOICE_WORDS = ("auto", "none", "required")
+CONVERSATIONS = ("server", "client")  # who carries a thread: previous_response_id, or us
 
 
 def _number(name: str, value: Any, *, integer: bool) -> float:
@@ -140,6 +141,7 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "top_p": partial(_between, 0, 1),
     "stream": _flag,
     "truncation": partial(_one_of, TRUNCATIONS),
+    "conversation": partial(_one_of, CONVERSATIONS),
     "reasoning": _reasoning,
     "tool_choice": _tool_choice,
     "role": partial(_one_of, ROLES),

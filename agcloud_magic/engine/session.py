@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import os
 import tempfile
 from collections.abc import Callable
@@ -155,7 +156,7 @@ class Session:
 
     def preview(self, ask: Ask) -> dict[str, Any]:
         """The first request body ``ask`` would send (nothing is sent or recorded)."""
-        body = Exchange(self.conversation, ask).first_body()
+        body = Exchange(self.conversation, self._carried(ask)).first_body()
         body.setdefault("model", self.settings().model)
         return body
 
@@ -167,7 +168,7 @@ class Session:
         The thread's head moves only on success (a response cut by ``max_output_tokens`` counts:
         it exists on the server)."""
         client = self.client()
-        steps = turn_steps(self.conversation, ask, renderer, self._keep_last)
+        steps = turn_steps(self.conversation, self._carried(ask), renderer, self._keep_last)
         return drive_blocking(steps, client, renderer, self.meter)
 
     def respond(
@@ -189,9 +190,16 @@ class Session:
         client = client or self.client()
         own = conversation is None
         steps = turn_steps(
-            self.conversation if own else conversation, ask, sink, self._keep_last if own else None
+            self.conversation if own else conversation, self._carried(ask) if own else ask, sink,
+            self._keep_last if own else None,
         )
         return await drive_async(steps, client, sink, on_event, self.meter)
+
+    def _carried(self, ask: Ask) -> Ask:
+        """``ask`` for the session's own threads: client-carried when the setting says so."""
+        if self.prefs.conversation == "client" and not ask.stateless:
+            return dataclasses.replace(ask, stateless=True)
+        return ask
 
     def _keep_last(self, result: Result) -> None:
         self.last = result

@@ -70,6 +70,7 @@ SETTABLE = (
     "prices",
     "budget_tokens",
     "budget_cost",
+    "conversation",
 )
 
 

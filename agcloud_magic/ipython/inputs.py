@@ -169,6 +169,7 @@ def build_ask(magics: Any, args: Any, text: str) -> Ask:
         max_rounds=magics.max_tool_rounds if args.max_rounds is None else args.max_rounds,
         max_calls_per_round=magics.max_tool_calls_per_round,
         max_calls=magics.max_tool_calls,
+        stateless=args.stateless,
     )
 
 

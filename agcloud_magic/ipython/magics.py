@@ -78,6 +78,10 @@ class RespondMagics(Magics):
         100, help="Rows a batch (df.respond.map, --each) may send before it asks first; 0: "
         "ask for every batch (a course's notebook cannot spend silently on Run All)."
     ).tag(config=True)
+    conversation = Unicode(
+        "server", help="Who carries a thread: server (previous_response_id) or client (the "
+        "thread's items sent as input with store: false, for gateways that keep no state)."
+    ).tag(config=True)
     budget_tokens = Int(
         None, allow_none=True, help="The kernel's spending limit in tokens: a request that "
         "would pass it is refused before it is sent (magic, panel, batches; %agcloud budget)."
@@ -243,6 +247,8 @@ class RespondMagics(Magics):
             footer = format_footer(model, result.usage, result.elapsed)
             left = self.session.meter.left()  # the kernel's budget, when one is set
             footer = f"{footer} · {left}" if left else footer
+            # What the client did on the way (a thread replayed): one line each, shown.
+            note = " · ".join(x for x in (note, *result.notes) if x) or None
             # The renderer has only seen deltas; an answer that came whole (--no-stream, a
             # gateway that answers JSON to a stream request) reaches it through ``text``.
             text = None if partial else result.text

@@ -89,6 +89,9 @@ RESPOND_ARGUMENTS = [
         "--dry-run", action="store_true", help="show exactly what would be sent; send nothing"
     ),
     argument("--new", action="store_true", help="start a fresh conversation in this thread"),
+    argument("--stateless", action="store_true",
+             help="carry the conversation in the client: send the thread's items as input, "
+             "store: false (see %%agcloud config conversation=client)"),
     argument("--chat", metavar="NAME", help="use (and select) the conversation thread NAME"),
     argument(
         "--continue",

@@ -223,7 +223,9 @@ class LiveRequest:
         answer.response_id = user.response_id = result.id
         answer.model = result.model or answer.model
         self.result = result
-        return error, format_footer(answer.model, result.usage, result.elapsed or elapsed)
+        footer = format_footer(answer.model, result.usage, result.elapsed or elapsed)
+        # What the client did on the way (a thread replayed) is said there too, one line each.
+        return error, " · ".join([footer, *result.notes])
 
 
 def one_line_error(exc: BaseException) -> str:

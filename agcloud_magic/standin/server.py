@@ -154,6 +154,9 @@ class StandinServer(FaultInjection, Profiles):
         self.log_requests = log_requests
         #: Append ``data: [DONE]`` after the terminal event (some gateways do).
         self.done_marker = False
+        #: Act as a gateway that keeps no state (LiteLLM without a database): accept any
+        #: ``previous_response_id``, echo it, and answer without the history it names.
+        self.drop_history = False
         #: Every request, in arrival order.
         self.requests: list[RecordedRequest] = []
         #: Every SSE stream, in the order they started: how far each got, how it ended.

@@ -95,7 +95,7 @@ def _replayed(recording: Recording) -> Rendered:
 def create_response(srv: StandinServer, body: dict[str, Any]) -> Rendered:
     """Build the response for a validated body; raises :class:`ApiError` for protocol 400s."""
     previous_id = body.get("previous_response_id")
-    chain = _chain(srv, previous_id)
+    chain = [] if srv.drop_history else _chain(srv, previous_id)
     names = _call_names(chain, body["input"])
     _check_tool_outputs(chain, body["input"], names)
     turn = chain[0].turn + 1 if chain else 1

@@ -77,6 +77,9 @@ class Result:
     response: dict[str, Any] | None = field(default=None, repr=False)
     request_id: str | None = None
     elapsed: float | None = None
+    #: What the client did on the way that the reader should know (one line each), e.g. a
+    #: thread replayed from the kernel's copy after ``previous_response_not_found``.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def function_calls(self) -> list[dict[str, Any]]:
