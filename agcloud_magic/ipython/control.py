@@ -14,6 +14,7 @@ from agcloud_magic.errors import ConfigError, one_line, printable
 from agcloud_magic.http.settings import ENV_BASE_URL, ENV_KEY, ENV_MODEL, clean_key, mask_key
 from agcloud_magic.ipython.budget import WORDS, run_budget
 from agcloud_magic.ipython.budget import status as budget_status
+from agcloud_magic.ipython.export import run_export, run_import
 from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
 from agcloud_magic.ipython.options import unknown
 
@@ -385,6 +386,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("chat", _chat, (("NAME", "switch to the thread NAME (made on first use)"),)),
     Subcommand("usage", _usage, (("", "tokens per thread and for the kernel"),)),
     Subcommand("models", _models, (("", "the models the server offers this key (* = in use)"),)),
+    Subcommand("export", run_export, (
+        ("[THREAD] [FILE] [--format json|md]", "a thread as JSON (items, ids, usage) or safe "
+         "Markdown; printed without FILE"),
+    )),
+    Subcommand("import", run_import, (
+        ("FILE [NAME]", "a JSON export back as a thread, selected; the next turn continues it"),
+    )),
     Subcommand("budget", run_budget, (
         ("", "tokens (and dollars) used by this kernel, and what is left of its budget"),
         ("tokens=N cost=USD", "refuse, before sending, any request that would pass it"),
