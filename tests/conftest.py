@@ -20,6 +20,9 @@ def _batch_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     """No test writes the user's batch cache (tests that count requests set their own)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AGCLOUD_CACHE_DIR", str(tmp_path_factory.mktemp("batch-cache")))
+        # Nor the user's thread store (a front end's JPY_SESSION_NAME would name one).
+        patch.setenv("AGCLOUD_THREADS_DIR", str(tmp_path_factory.mktemp("threads")))
+        patch.delenv("JPY_SESSION_NAME", raising=False)
         yield
 
 

@@ -32,6 +32,8 @@ from agcloud_magic.engine.driver import (
 from agcloud_magic.engine.exchange import Exchange
 from agcloud_magic.engine.meter import Meter
 from agcloud_magic.engine.preferences import Preferences
+from agcloud_magic.engine.threadstore import ThreadStore
+from agcloud_magic.errors import ConfigError
 from agcloud_magic.http.settings import Settings
 from agcloud_magic.wire.result import Result
 
@@ -75,6 +77,8 @@ class Session:
         self.confirm: Callable[[str], bool] | None = None
         # Every request of the session, against its budget (the model: for its price).
         self.meter = Meter(self.prefs, default_model=lambda: self.settings().model)
+        # Where the threads are kept between kernels (engine.threadstore); None: nowhere.
+        self.store: ThreadStore | None = None
 
     # -- settings and clients ----------------------------------------------------------
 
@@ -203,6 +207,11 @@ class Session:
 
     def _keep_last(self, result: Result) -> None:
         self.last = result
+        if self.store is not None:
+            try:
+                self.store.save(self.conversation)
+            except ConfigError as exc:  # the answer stands; say once per turn that it is not kept
+                result.notes.append(f"{exc} The thread lives on in this kernel only.")
 
 
 _CURRENT: Session | None = None

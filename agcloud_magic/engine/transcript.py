@@ -14,11 +14,13 @@ import dataclasses
 import html
 import json
 import re
+from typing import Any
 
 from agcloud_magic.engine.conversation import Conversation, Thread, Turn
 from agcloud_magic.errors import ConfigError
 
-__all__ = ["FORMAT", "from_json", "to_json", "to_markdown"]
+__all__ = ["FORMAT", "document_of", "dumps", "from_json", "thread_from", "to_json",
+           "to_markdown"]
 
 FORMAT = "agcloud-magic.thread"
 VERSION = 1
@@ -26,13 +28,22 @@ _FIELDS = {f.name for f in dataclasses.fields(Turn)}
 _FENCED = re.compile(r"(```[^\n]*\n.*?\n```)", re.DOTALL)
 
 
-def to_json(thread: Thread) -> str:
-    """The thread's path as JSON text (stable key order: re-exporting gives the same bytes)."""
-    document = {
+def document_of(thread: Thread) -> dict[str, Any]:
+    """The thread's path as a JSON-ready dict (what :func:`to_json` writes)."""
+    return {
         "format": FORMAT, "version": VERSION, "thread": thread.name,
         "instructions": thread.instructions,
         "turns": [dataclasses.asdict(turn) for turn in thread.path()],
     }
+
+
+def to_json(thread: Thread) -> str:
+    """The thread's path as JSON text (stable key order: re-exporting gives the same bytes)."""
+    return dumps(document_of(thread))
+
+
+def dumps(document: Any) -> str:
+    """JSON text with sorted keys and a final newline: the same data, the same bytes."""
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
@@ -43,6 +54,13 @@ def from_json(text: str, conversation: Conversation, name: str | None = None) ->
         document = json.loads(text)
     except ValueError as exc:
         raise ConfigError(f"Not a thread export: the file is not JSON ({exc}).") from None
+    return thread_from(document, conversation, name)
+
+
+def thread_from(document: Any, conversation: Conversation, name: str | None = None,
+                unique: bool = True) -> Thread:
+    """The thread of :func:`document_of`'s dict, added to ``conversation`` (see
+    :func:`from_json`; ``unique=False`` replaces a thread of the same name)."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ConfigError(f"Not a thread export: it has no \"format\": \"{FORMAT}\".")
     if document.get("version") != VERSION:
@@ -68,7 +86,8 @@ def from_json(text: str, conversation: Conversation, name: str | None = None) ->
             turns.append(Turn(**fields))
         except TypeError as exc:
             raise ConfigError(f"Not a thread export: turn {number}: {exc}.") from None
-    thread = Thread(_unique(name or str(document.get("thread") or "imported"), conversation))
+    wanted = name or str(document.get("thread") or "imported")
+    thread = Thread(_unique(wanted, conversation) if unique else wanted)
     instructions = document.get("instructions")
     thread.instructions = instructions if isinstance(instructions, str) else None
     parent = None

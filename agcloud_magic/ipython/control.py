@@ -17,6 +17,7 @@ from agcloud_magic.ipython.budget import status as budget_status
 from agcloud_magic.ipython.export import run_export, run_import
 from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
 from agcloud_magic.ipython.options import unknown
+from agcloud_magic.ipython.persist import run_forget, run_store
 
 __all__ = [
     "COMMANDS",
@@ -392,6 +393,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     )),
     Subcommand("import", run_import, (
         ("FILE [NAME]", "a JSON export back as a thread, selected; the next turn continues it"),
+    )),
+    Subcommand("store", run_store, (
+        ("[PATH]", "where this notebook's threads are kept between kernels (or keep them in "
+         "PATH)"),
+    )),
+    Subcommand("forget", run_forget, (
+        ("[THREAD] | --all", "drop a thread (or all) here and from the store"),
     )),
     Subcommand("budget", run_budget, (
         ("", "tokens (and dollars) used by this kernel, and what is left of its budget"),

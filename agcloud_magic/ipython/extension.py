@@ -156,6 +156,11 @@ def load(ipython: Any) -> None:
     ipython.input_transformers_cleanup.append(protect_questions)
     _register_accessor_when_pandas_loads(ipython)
     set_current_session(magics.session)
+    from agcloud_magic.ipython.persist import restore
+
+    restored = restore(magics)  # the notebook's threads of earlier kernels, if it has any
+    if restored:
+        print(restored)
     if _questions_after_load(ipython):
         print(
             "agcloud-magic: loaded, but IPython read the `%respond ...?` line of this cell as "
