@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / "build" / "demo"
@@ -65,12 +66,24 @@ def run_notebooks(env: dict[str, str], out: Path) -> list[tuple[Path, Path, Path
         client.execute()
         executed = out / source.name
         nbformat.write(notebook, executed)
-        html, _ = HTMLExporter().from_notebook_node(notebook)
+        html, _ = static_exporter(HTMLExporter).from_notebook_node(notebook)
         rendered = executed.with_suffix(".html")
         rendered.write_text(html, encoding="utf-8")
         done.append((source, executed, rendered, time.monotonic() - started))
         print(f"   ran {source.relative_to(REPO)} in {done[-1][3]:.1f} s")
     return done
+
+
+def static_exporter(exporter_class: Any) -> Any:
+    """An HTML exporter that prefers an output's ``text/html`` to its widget view: a widget
+    needs a kernel and its manager's script from a CDN, so the exported page is read offline
+    through the static copy the panel (and any widget with one) carries."""
+    from traitlets.config import Config
+
+    priority = list(exporter_class().default_config.NbConvertBase.display_data_priority)
+    priority.remove("text/html")
+    return exporter_class(config=Config(
+        {"NbConvertBase": {"display_data_priority": ["text/html", *priority]}}))
 
 
 def shown(path: Path) -> str:

@@ -178,7 +178,9 @@ def teaching_demo():
         code(
             'panel.prompt.value = "Give the class one fun fact about penguins."\n'
             "panel.send.click()\nresult = panel.wait(timeout=60)\n"
-            "print(panel.to_markdown())"
+            "# The panel above now shows the answer; a saved or exported copy of this notebook\n"
+            "# shows it too (a static copy of the transcript travels with the widget).\n"
+            'print(f"{len(panel.transcript)} entries in the panel transcript")'
         ),
     ]
 

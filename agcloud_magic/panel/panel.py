@@ -29,6 +29,7 @@ from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.runner import get_runner
 from agcloud_magic.errors import AGCloudError, ConfigError
 from agcloud_magic.panel.request import LiveRequest, one_line_error
+from agcloud_magic.panel.static import StaticView
 from agcloud_magic.panel.style import (
     Entry,
     Pair,
@@ -70,6 +71,8 @@ class Panel(w.VBox):
         self._pairs: dict[str, list[Pair]] = {}
         self._request: LiveRequest | None = None
         self._syncing = False  # the thread list is being replaced (see _set_thread_options)
+        self.static = StaticView(super()._repr_mimebundle_, lambda: self.thread.value,
+                                 lambda: self.ui.history.value)
         default_model = self.session.settings().model
         models = list(dict.fromkeys([default_model, *SUGGESTED_MODELS]))
         keys = panel_widgets.make_keys(self._safe(self._send_keyed))
@@ -103,6 +106,11 @@ class Panel(w.VBox):
 
     def __repr__(self) -> str:
         return f"<agcloud_magic.Panel thread={self.thread.value!r} turns={len(self.transcript)}>"
+
+    def _ipython_display_(self) -> None:
+        """The widget, with a static HTML copy of the transcript beside it (see
+        :mod:`agcloud_magic.panel.static`), kept up to date as answers settle."""
+        self.static.display()
 
     # -- public API ------------------------------------------------------------------------
 
@@ -393,6 +401,7 @@ class Panel(w.VBox):
             self.error.value = error_html(error)
         self._render_history()
         self._refresh_thread_options()
+        self.static.refresh()  # a saved notebook shows the transcript without a kernel
 
     def _release(self, req: LiveRequest) -> None:
         """Give up on ``req`` before it ran: finished, nothing live, the panel usable."""
