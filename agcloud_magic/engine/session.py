@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agcloud_magic.engine.ask import Ask
+from agcloud_magic.engine.cassette import Recorder, RecordingClient
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.driver import (
     NULL_SINK,
@@ -79,6 +80,8 @@ class Session:
         self.meter = Meter(self.prefs, default_model=lambda: self.settings().model)
         # Where the threads are kept between kernels (engine.threadstore); None: nowhere.
         self.store: ThreadStore | None = None
+        # Where every answered request also goes (%agcloud record), see engine.cassette.
+        self.recorder: Recorder | None = None
 
     # -- settings and clients ----------------------------------------------------------
 
@@ -111,6 +114,8 @@ class Session:
         settings = settings or self.checked_settings()
         client = self._clients.pop(settings, None) or Client(settings)
         self._clients[settings] = client  # most recently used last
+        if self.recorder is not None:  # %agcloud record: every answer also to the cassette
+            client = RecordingClient(client, self.recorder)
         while len(self._clients) > MAX_CLIENTS:
             # Settings changed (a new base URL, timeout ...): close the least recently used
             # pool rather than keep every one ever made open.

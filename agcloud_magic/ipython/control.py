@@ -16,6 +16,7 @@ from agcloud_magic.ipython.budget import WORDS, run_budget
 from agcloud_magic.ipython.budget import status as budget_status
 from agcloud_magic.ipython.export import run_export, run_import
 from agcloud_magic.ipython.inputs import known_response_ids, short_response_id
+from agcloud_magic.ipython.lessons import run_record, run_replay
 from agcloud_magic.ipython.options import unknown
 from agcloud_magic.ipython.persist import run_forget, run_store
 
@@ -394,6 +395,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("import", run_import, (
         ("FILE [NAME]", "a JSON export back as a thread, selected; the next turn continues it"),
     )),
+    Subcommand("record", run_record, (
+        ("FILE | stop", "append every answered request to a cassette (JSON lines, no key)"),
+    ), words=("stop",)),
+    Subcommand("replay", run_replay, (
+        ("FILE [fast] | stop", "answer from a cassette (paced, or at once): no key, no network"),
+    ), words=("fast", "stop")),
     Subcommand("store", run_store, (
         ("[PATH]", "where this notebook's threads are kept between kernels (or keep them in "
          "PATH)"),

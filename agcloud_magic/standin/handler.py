@@ -282,7 +282,8 @@ class StandinHandler(BaseHTTPRequestHandler):
         stall = None
         if fault is not None and fault.kind == "stall_after":
             stall = (fault.params["n_events"], fault.params["seconds"])
-        waits = latency.stream_waits(events) if latency.active else None
+        waits = rendered.meta.get("waits") or (latency.stream_waits(events)
+                                                if latency.active else None)
         srv._count(served=1)
         self._send_stream(events, cut=cut, clean_cut=clean_cut, delay=delay, stall=stall,
                           waits=waits)

@@ -157,6 +157,8 @@ class StandinServer(FaultInjection, Profiles):
         #: Act as a gateway that keeps no state (LiteLLM without a database): accept any
         #: ``previous_response_id``, echo it, and answer without the history it names.
         self.drop_history = False
+        #: A recorded lesson (:class:`~.cassette.Cassette`) answering every request, or None.
+        self.cassette: Any = None
         #: Every request, in arrival order.
         self.requests: list[RecordedRequest] = []
         #: Every SSE stream, in the order they started: how far each got, how it ended.

@@ -94,6 +94,11 @@ def _replayed(recording: Recording) -> Rendered:
 
 def create_response(srv: StandinServer, body: dict[str, Any]) -> Rendered:
     """Build the response for a validated body; raises :class:`ApiError` for protocol 400s."""
+    if srv.cassette is not None:  # a recorded lesson: the recorded answer, or a 400
+        events, final, waits = srv.cassette.answer(body)
+        return Rendered(events, final, {}, {"replay": "cassette", "waits": waits,
+                                            "input": body["input"], "store": True,
+                                            "previous_response_id": None, "turn": 0})
     previous_id = body.get("previous_response_id")
     chain = [] if srv.drop_history else _chain(srv, previous_id)
     names = _call_names(chain, body["input"])

@@ -1,0 +1,65 @@
+"""``%agcloud record`` and ``%agcloud replay``: a lesson recorded once, replayed offline.
+
+    %agcloud record lesson.jsonl         every answered request from now on, to the cassette
+    %agcloud record stop                 stop recording
+    %agcloud replay lesson.jsonl [fast]  answers from the cassette, as they streamed (or at
+                                         once): no key, no network, the real answers
+    %agcloud replay stop                 back to the configured server
+
+Recording: :mod:`agcloud_magic.engine.cassette`; serving: :mod:`agcloud_magic.standin.cassette`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agcloud_magic.engine.cassette import Recorder
+from agcloud_magic.errors import ConfigError
+
+__all__ = ["run_record", "run_replay"]
+
+REPLAY_KEY = "sk-test-offline-standin"  # the offline stand-in's, like %agcloud offline
+
+
+def run_record(magics: Any, rest: list[str]) -> None:
+    """Start or stop recording the session's answers."""
+    session = magics.session
+    if rest == ["stop"]:
+        recorder, session.recorder = session.recorder, None
+        done = f" ({recorder.count} answers in {recorder.path})" if recorder else ""
+        print(f"Recording stopped{done}.")
+        return
+    if len(rest) != 1:
+        raise ConfigError("%agcloud record FILE (or stop): one cassette file.")
+    session.recorder = Recorder(Path(rest[0]))
+    print(f"Recording every answer to {session.recorder.path} (ids and times normalised, no "
+          "key, no headers); %agcloud record stop ends it.")
+
+
+def run_replay(magics: Any, rest: list[str]) -> None:
+    """Serve the session's requests from a cassette, or stop."""
+    from agcloud_magic.standin.cassette import Cassette
+
+    if rest == ["stop"]:
+        if magics.offline is not None:
+            magics.offline.cassette = None
+            magics.offline.stop()
+        magics.offline = magics.offline_key = None
+        magics.base_url = None
+        print("Replay stopped; back to the configured server.")
+        return
+    if not rest or len(rest) > 2 or (len(rest) == 2 and rest[1] != "fast"):
+        raise ConfigError("%agcloud replay FILE [fast] (or stop).")
+    try:
+        cassette = Cassette.load(rest[0], paced=len(rest) == 1)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"Cannot replay {rest[0]}: {getattr(exc, 'strerror', None) or exc}."
+                          ) from None
+    server = magics.session.start_offline()
+    server.cassette = cassette
+    magics.offline_key = REPLAY_KEY
+    magics.base_url = server.base_url
+    pace = "at once" if len(rest) == 2 else "paced as they streamed"
+    print(f"Replaying {len(cassette.entries)} recorded answers from {rest[0]} ({pace}), from a "
+          f"local stand-in at {server.base_url}: no key or network needed.")
