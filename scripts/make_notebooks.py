@@ -396,6 +396,38 @@ Which topics and channels should the support team look at first, and why?
     ]
 
 
+def lesson_replay():
+    """Record a lesson once, replay it in class with no key and no network."""
+    return [
+        md("# Record once, replay in class\n\n"
+           "A teacher runs the lesson once against the real service with `%agcloud record`; "
+           "the class replays the same answers with `%agcloud replay`: no key, no network, "
+           "nothing to pay. Without `AGCLOUD_API_KEY` this notebook records against the "
+           "offline stand-in instead, so it runs anywhere."),
+        code(SETUP),
+        code("# A scratch folder for the cassette and the report (a course keeps them).\n"
+             "import os, tempfile\n\nos.chdir(tempfile.mkdtemp())"),
+        md("## The teacher records"),
+        code("%agcloud record penguins.jsonl"),
+        code("%%respond\nName three penguin species."),
+        code("%%respond\nWhich of them is the largest?"),
+        code("%agcloud record stop\nprint(open('penguins.jsonl').read()[:300], '...')"),
+        md("## The class replays\nThe cassette holds the requests and the answers as they "
+           "streamed, with ids and times normalised and no key. `%agcloud replay` serves it "
+           "from a local stand-in (add `fast` to skip the original pacing)."),
+        code("%agcloud replay penguins.jsonl\n%agcloud new"),
+        code("%%respond\nName three penguin species."),
+        code("%%respond\nWhich of them is the largest?"),
+        md("A question that was not recorded would get one line saying what differs from "
+           "the closest recorded one (for instance *Name four penguin species.*), and nothing "
+           "else is sent anywhere."),
+        md("## A report of the lesson\nThe thread as safe Markdown (`--format json` keeps "
+           "every item for `%agcloud import`)."),
+        code("%agcloud replay stop\n%agcloud export penguins.md\n"
+             "print(open('penguins.md').read()[:400])"),
+    ]
+
+
 def main() -> None:
     for name, cells in [
         ("quickstart", quickstart()),
@@ -403,6 +435,7 @@ def main() -> None:
         ("teaching_demo", teaching_demo()),
         ("tools", tools()),
         ("batch", batch()),
+        ("lesson_replay", lesson_replay()),
     ]:
         for number, cell in enumerate(cells):
             cell.id = f"{name}-{number:02d}"  # stable ids: regenerating gives a clean diff

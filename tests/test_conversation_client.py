@@ -127,3 +127,29 @@ def test_the_panel_replays_a_lost_parent_and_says_so(panel, srv):
     assert send(panel, "Which colour?") is not None
     assert "Replayed the thread from this kernel&#x27;s copy" in panel.usage.value  # escaped
     assert user_texts(posts(srv)[-1]) == ["Remember: blue.", "Which colour?"]
+
+
+@pytest.mark.kernel
+def test_in_a_real_kernel_client_mode_and_the_dropped_history_warning(monkeypatch):
+    from agcloud_magic.standin import serve
+
+    from .test_notebook_kernel import execute
+
+    def said(nb, index):
+        return "".join(str(o.get("data", o.get("text", ""))) for o in nb.cells[index].outputs)
+
+    with serve() as srv:
+        srv.drop_history = True  # a gateway without state: chained turns lose their history
+        warned, _ = execute(["%load_ext agcloud_magic", "%%respond\nA first question here.",
+                             "%%respond\nA second.", "%%respond\nA third."], monkeypatch, srv)
+        srv.drop_history = False
+        before = len(posts(srv))
+        execute(["%load_ext agcloud_magic", "%agcloud config conversation=client",
+                 "%%respond\nMy name is Ada.", "%%respond\nWhat is my name?"], monkeypatch, srv)
+        carried = posts(srv)[before:]
+    assert said(warned, 2).count("seems to ignore previous_response_id") == 1
+    assert "conversation=client" in said(warned, 2)
+    assert "ignore previous_response_id" not in said(warned, 3)  # once per kernel
+    assert [b.get("store") for b in carried] == [False, False]
+    assert user_texts(carried[1]) == ["My name is Ada.", "What is my name?"]
+    assert "previous_response_id" not in carried[1]

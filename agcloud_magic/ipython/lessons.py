@@ -42,12 +42,17 @@ def run_replay(magics: Any, rest: list[str]) -> None:
     from agcloud_magic.standin.cassette import Cassette
 
     if rest == ["stop"]:
-        if magics.offline is not None:
-            magics.offline.cassette = None
-            magics.offline.stop()
-        magics.offline = magics.offline_key = None
-        magics.base_url = None
-        print("Replay stopped; back to the configured server.")
+        server = magics.offline
+        if server is not None:
+            server.cassette = None
+        if server is not None and getattr(server, "started_for_replay", False):
+            server.stop()
+            magics.offline = None
+            # Back to what answered before the replay (a shared stand-in, or the server).
+            magics.base_url, magics.offline_key = server.before_replay
+            print("Replay stopped; back to the server that answered before it.")
+        else:  # offline mode was on before the replay: it stays on
+            print("Replay stopped; the offline stand-in answers again.")
         return
     if not rest or len(rest) > 2 or (len(rest) == 2 and rest[1] != "fast"):
         raise ConfigError("%agcloud replay FILE [fast] (or stop).")
@@ -56,7 +61,11 @@ def run_replay(magics: Any, rest: list[str]) -> None:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"Cannot replay {rest[0]}: {getattr(exc, 'strerror', None) or exc}."
                           ) from None
+    started = magics.offline is None
     server = magics.session.start_offline()
+    if started:
+        server.started_for_replay = True  # replay stop stops it (not an offline mode's)
+        server.before_replay = (magics.base_url, magics.offline_key)
     server.cassette = cassette
     magics.offline_key = REPLAY_KEY
     magics.base_url = server.base_url
