@@ -109,3 +109,22 @@ def test_a_fresh_kernel_without_key_or_server_replays_the_lesson(monkeypatch, tm
         assert "Error" not in replayed and "rror" not in replayed, replayed
         for part in (f"Turn {turn} of this conversation", cell.split("\n", 1)[1]):
             assert part in live and part in replayed  # the same answer, offline
+
+
+def test_replay_live_sends_what_was_not_recorded_to_the_server(fresh, srv, tmp_path):
+    path = tmp_path / "lesson.jsonl"
+    record(fresh, path)
+    sent = len(posts(srv))
+    run_cell(fresh, "%agcloud new")
+    started = run_cell(fresh, f"%agcloud replay {path} fast live")
+    assert f"unrecorded requests go to {srv.base_url}" in started.stdout
+    assert run_cell(fresh, LESSON[0]).error is None
+    assert len(posts(srv)) == sent  # recorded: answered by the cassette
+    extra = run_cell(fresh, "%%respond\nAnd the smallest?")
+    said = extra.stdout + extra.stderr
+    assert extra.error is None and "No recording" not in said
+    live = posts(srv)[sent:]
+    # Chained onto a cassette id the live server never saw: refused, then replayed from the
+    # kernel's copy, with one line.
+    assert [("previous_response_id" in b) for b in live] == [True, False]
+    assert "Replayed the thread" in said

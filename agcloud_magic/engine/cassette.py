@@ -15,12 +15,16 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agcloud_magic.errors import ConfigError
+from agcloud_magic.errors import APIStatusError, ConfigError
 
-__all__ = ["ID_KEYS", "Normaliser", "Recorder", "RecordingClient"]
+__all__ = ["ID_KEYS", "NO_RECORDING", "LiveFallback", "Normaliser", "Recorder",
+           "RecordingClient"]
+
+NO_RECORDING = "no_recording"  # the stand-in's error code for a request it has no answer for
 
 ID_KEYS = ("id", "call_id", "item_id", "response_id", "previous_response_id")
 TIME_KEYS = ("created_at", "completed_at")
@@ -116,6 +120,36 @@ class RecordingClient:
     def _as_sent(self, body: dict[str, Any]) -> dict[str, Any]:
         """The body as the server received it (the client names the model when it is not)."""
         return {**body, "model": body.get("model") or self.client.settings.model}
+
+
+class LiveFallback:
+    """A replay with a way out (``%agcloud replay FILE live``): a request the cassette has no
+    answer for (the stand-in's 400 ``no_recording``) goes to the live server instead.  A
+    chained one names a cassette id the live server never saw; its ``previous_response_not_
+    found`` makes the driver replay the thread from the kernel's copy, as for any lost parent."""
+
+    def __init__(self, replay: Any, live: Callable[[], Any]) -> None:
+        self.replay = replay
+        self.live = live
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.replay, name)
+
+    def create(self, body: dict[str, Any], *, on_event: Any = None, cancel: Any = None) -> Any:
+        try:
+            return self.replay.create(body, on_event=on_event, cancel=cancel)
+        except APIStatusError as exc:
+            if exc.code != NO_RECORDING:
+                raise
+        return self.live().create(body, on_event=on_event, cancel=cancel)
+
+    async def acreate(self, body: dict[str, Any], *, on_event: Any = None) -> Any:
+        try:
+            return await self.replay.acreate(body, on_event=on_event)
+        except APIStatusError as exc:
+            if exc.code != NO_RECORDING:
+                raise
+        return await self.live().acreate(body, on_event=on_event)
 
 
 def _watcher(on_event: Any) -> tuple[list[tuple[float, dict[str, Any]]], Any]:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agcloud_magic.engine.ask import Ask
-from agcloud_magic.engine.cassette import Recorder, RecordingClient
+from agcloud_magic.engine.cassette import LiveFallback, Recorder, RecordingClient
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.driver import (
     NULL_SINK,
@@ -82,6 +82,8 @@ class Session:
         self.store: ThreadStore | None = None
         # Where every answered request also goes (%agcloud record), see engine.cassette.
         self.recorder: Recorder | None = None
+        # While replaying with "live": the settings unrecorded requests go to instead.
+        self.live: Settings | None = None
 
     # -- settings and clients ----------------------------------------------------------
 
@@ -116,6 +118,9 @@ class Session:
         self._clients[settings] = client  # most recently used last
         if self.recorder is not None:  # %agcloud record: every answer also to the cassette
             client = RecordingClient(client, self.recorder)
+        live = self.live
+        if live is not None and settings != live:  # %agcloud replay FILE live
+            client = LiveFallback(client, lambda: self.client(live))
         while len(self._clients) > MAX_CLIENTS:
             # Settings changed (a new base URL, timeout ...): close the least recently used
             # pool rather than keep every one ever made open.

@@ -399,8 +399,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ("FILE | stop", "append every answered request to a cassette (JSON lines, no key)"),
     ), words=("stop",)),
     Subcommand("replay", run_replay, (
-        ("FILE [fast] | stop", "answer from a cassette (paced, or at once): no key, no network"),
-    ), words=("fast", "stop")),
+        ("FILE [fast] [live] | stop", "answer from a cassette (paced, or at once): no key, no "
+         "network; live: what it lacks goes to the server"),
+    ), words=("fast", "live", "stop")),
     Subcommand("store", run_store, (
         ("[PATH]", "where this notebook's threads are kept between kernels (or keep them in "
          "PATH)"),

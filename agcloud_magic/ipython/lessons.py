@@ -4,6 +4,7 @@
     %agcloud record stop                 stop recording
     %agcloud replay lesson.jsonl [fast]  answers from the cassette, as they streamed (or at
                                          once): no key, no network, the real answers
+    %agcloud replay lesson.jsonl live    ... and a request not recorded goes to the server
     %agcloud replay stop                 back to the configured server
 
 Recording: :mod:`agcloud_magic.engine.cassette`; serving: :mod:`agcloud_magic.standin.cassette`.
@@ -42,6 +43,7 @@ def run_replay(magics: Any, rest: list[str]) -> None:
     from agcloud_magic.standin.cassette import Cassette
 
     if rest == ["stop"]:
+        magics.session.live = None
         server = magics.offline
         if server is not None:
             server.cassette = None
@@ -54,10 +56,18 @@ def run_replay(magics: Any, rest: list[str]) -> None:
         else:  # offline mode was on before the replay: it stays on
             print("Replay stopped; the offline stand-in answers again.")
         return
-    if not rest or len(rest) > 2 or (len(rest) == 2 and rest[1] != "fast"):
-        raise ConfigError("%agcloud replay FILE [fast] (or stop).")
+    words = set(rest[1:])
+    if not rest or not words <= {"fast", "live"}:
+        raise ConfigError("%agcloud replay FILE [fast] [live] (or stop).")
+    live = None
+    if "live" in words:  # where unrecorded requests go: the server in force now (its key)
+        try:
+            live = magics.session.checked_settings()
+        except ConfigError as exc:
+            raise ConfigError(f"replay live sends unrecorded requests to the server, which "
+                              f"needs a key: {exc}") from None
     try:
-        cassette = Cassette.load(rest[0], paced=len(rest) == 1)
+        cassette = Cassette.load(rest[0], paced="fast" not in words)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"Cannot replay {rest[0]}: {getattr(exc, 'strerror', None) or exc}."
                           ) from None
@@ -69,6 +79,9 @@ def run_replay(magics: Any, rest: list[str]) -> None:
     server.cassette = cassette
     magics.offline_key = REPLAY_KEY
     magics.base_url = server.base_url
-    pace = "at once" if len(rest) == 2 else "paced as they streamed"
+    magics.session.live = live
+    pace = "at once" if "fast" in words else "paced as they streamed"
+    rest_go = (f"; unrecorded requests go to {live.base_url}" if live is not None
+               else ": no key or network needed")
     print(f"Replaying {len(cassette.entries)} recorded answers from {rest[0]} ({pace}), from a "
-          f"local stand-in at {server.base_url}: no key or network needed.")
+          f"local stand-in at {server.base_url}{rest_go}.")

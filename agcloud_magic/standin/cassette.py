@@ -58,7 +58,7 @@ class Cassette:
         """The recorded events (with their waits) and final response for ``body``."""
         entry = self.by_key.get(_key(body))
         if entry is None:
-            raise ApiError(400, self._no_recording(body), code="no_recording",
+            raise ApiError(400, self._no_recording(body), code="no_recording",  # see LiveFallback
                            error_type="invalid_request_error")
         self.served += 1
         if "events" in entry:
