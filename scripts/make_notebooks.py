@@ -407,11 +407,17 @@ def lesson_replay():
         code(SETUP),
         code("# A scratch folder for the cassette and the report (a course keeps them).\n"
              "import os, tempfile\n\nos.chdir(tempfile.mkdtemp())"),
-        md("## The teacher records"),
-        code("%agcloud record penguins.jsonl"),
+        md("## The teacher records\nThe threads are kept in a file too, so a restarted kernel "
+           "continues them (in JupyterLab and VS Code each notebook gets its own store by "
+           "itself; here a file is named)."),
+        code("%env AGCLOUD_THREADS_FILE=penguin-threads.json\n%agcloud store penguin-threads.json\n"
+             "%agcloud record penguins.jsonl"),
         code("%%respond\nName three penguin species."),
         code("%%respond\nWhich of them is the largest?"),
         code("%agcloud record stop\nprint(open('penguins.jsonl').read()[:300], '...')"),
+        md("## A restart\nUnloading and loading the extension starts a fresh session, as a "
+           "kernel restart does: the threads come back from the store, in one line."),
+        code("%unload_ext agcloud_magic\n%load_ext agcloud_magic\n%agcloud history"),
         md("## The class replays\nThe cassette holds the requests and the answers as they "
            "streamed, with ids and times normalised and no key. `%agcloud replay` serves it "
            "from a local stand-in (add `fast` to skip the original pacing)."),

@@ -23,6 +23,7 @@ def _batch_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         # Nor the user's thread store (a front end's JPY_SESSION_NAME would name one).
         patch.setenv("AGCLOUD_THREADS_DIR", str(tmp_path_factory.mktemp("threads")))
         patch.delenv("JPY_SESSION_NAME", raising=False)
+        patch.delenv("AGCLOUD_THREADS_FILE", raising=False)
         yield
 
 

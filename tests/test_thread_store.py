@@ -52,6 +52,9 @@ def test_the_notebook_names_its_store(monkeypatch, tmp_path):
     assert one.path.name.startswith("lesson_1-") and one.path.suffix == ".json"
     vscode = notebook_store({"__vsc_ipynb_file__": "/x/other.ipynb"})
     assert vscode is not None and vscode.path != one.path
+    monkeypatch.setenv("AGCLOUD_THREADS_FILE", str(tmp_path / "mine.json"))
+    assert notebook_store({}).path == tmp_path / "mine.json"  # a file named by the user wins
+    monkeypatch.delenv("AGCLOUD_THREADS_FILE")
     monkeypatch.delenv("JPY_SESSION_NAME")
     assert notebook_store({}) is None  # no front end says: nothing is stored
 

@@ -1,8 +1,9 @@
 """Threads that outlive the kernel: one JSON file per notebook, rewritten after every turn.
 
-Which notebook: what the front end says (Jupyter's ``JPY_SESSION_NAME``, the notebook's
-path; VS Code's ``__vsc_ipynb_file__`` in the namespace), else a file the user names
-(``%agcloud store PATH``); with neither, nothing is stored.  Where: ``$AGCLOUD_THREADS_DIR``,
+Which notebook: a file the user names (``$AGCLOUD_THREADS_FILE``, read when the extension
+loads, or ``%agcloud store PATH`` for the session), else what the front end says (Jupyter's
+``JPY_SESSION_NAME``, the notebook's path; VS Code's ``__vsc_ipynb_file__`` in the
+namespace); with none of these, nothing is stored.  Where: ``$AGCLOUD_THREADS_DIR``,
 else the user data directory (``$XDG_DATA_HOME/agcloud-magic/threads``, by default
 ``~/.local/share/agcloud-magic/threads`` on Linux), one file per notebook named after its
 file name and a hash of its full path.  The file holds every thread's path root to head with
@@ -29,6 +30,7 @@ from agcloud_magic.errors import ConfigError
 __all__ = ["ENV_THREADS_DIR", "ThreadStore", "notebook_store"]
 
 ENV_THREADS_DIR = "AGCLOUD_THREADS_DIR"
+ENV_THREADS_FILE = "AGCLOUD_THREADS_FILE"  # one store named by the user, for any front end
 FORMAT = "agcloud-magic.threads"
 VERSION = 1
 
@@ -48,7 +50,11 @@ def threads_dir() -> Path:
 
 
 def notebook_store(namespace: dict[str, Any]) -> ThreadStore | None:
-    """The store of the notebook this kernel runs, if the front end says which."""
+    """The store of the notebook this kernel runs: the file ``$AGCLOUD_THREADS_FILE`` names,
+    else the notebook's own if the front end says which."""
+    named = os.environ.get(ENV_THREADS_FILE)
+    if named:
+        return ThreadStore(Path(named))
     notebook = namespace.get("__vsc_ipynb_file__") or os.environ.get("JPY_SESSION_NAME")
     if not isinstance(notebook, str) or not notebook.strip():
         return None
