@@ -125,7 +125,8 @@ def test_the_panel_is_refused_on_its_error_line_and_takes_the_next_question(pane
         assert send(panel, "hello") is None
         assert "Not sent: this request" in panel.error.value and posts(srv) == []
         assert not panel.busy
-        panel.session.prefs.budget_tokens = None  # lifted: the next question goes
+        panel.session.prefs.budget_tokens = 10_000  # raised: the next question goes
         assert send(panel, "hello again") is not None and len(posts(srv)) == 1
+        assert " of 10,000 tokens left" in panel.usage.value  # the status line says what is left
     finally:
         panel.session.prefs.budget_tokens = None

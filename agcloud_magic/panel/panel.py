@@ -393,6 +393,8 @@ class Panel(w.VBox):
 
     def _conclude(self, req: LiveRequest, future: concurrent.futures.Future[Any] | None) -> None:
         error, status_line = req.settle(future)
+        left = self.session.meter.left()  # the kernel's budget, when one is set
+        status_line = f"{status_line} · {left}" if left else status_line
         self._pairs.setdefault(req.pair.user.thread, []).append(req.pair)
         # Usable first, so a render that raises below cannot leave the panel looking busy.
         self._unbusy(req)
