@@ -46,11 +46,11 @@ def test_a_named_store_is_written_after_every_turn_and_holds_no_key(fresh, srv, 
 
 def test_the_notebook_names_its_store(monkeypatch, tmp_path):
     monkeypatch.setenv("AGCLOUD_THREADS_DIR", str(tmp_path))
-    monkeypatch.setenv("JPY_SESSION_NAME", "/home/ada/course/lesson 1.ipynb")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "course" / "lesson 1.ipynb"))
     one = notebook_store({})
     assert one is not None and one.path.parent == tmp_path
     assert one.path.name.startswith("lesson_1-") and one.path.suffix == ".json"
-    vscode = notebook_store({"__vsc_ipynb_file__": "/x/other.ipynb"})
+    vscode = notebook_store({"__vsc_ipynb_file__": str(tmp_path / "other.ipynb")})
     assert vscode is not None and vscode.path != one.path
     monkeypatch.setenv("AGCLOUD_THREADS_FILE", str(tmp_path / "mine.json"))
     assert notebook_store({}).path == tmp_path / "mine.json"  # a file named by the user wins
