@@ -84,6 +84,17 @@ def _string(schema: dict[str, Any], text: str, path: str, h: int) -> str:
     return value
 
 
+def _span(low: Any, high: Any) -> tuple[Any, Any]:
+    """Both bounds: a missing one is 100 from the other, and 0..100 when both are missing."""
+    if low is None and high is None:
+        return 0, 100
+    if low is None:
+        return high - 100, high
+    if high is None:
+        return low, low + 100
+    return low, high
+
+
 def _integer(schema: dict[str, Any], h: int) -> int:
     low: float | None = schema.get("minimum")
     high: float | None = schema.get("maximum")
@@ -91,15 +102,9 @@ def _integer(schema: dict[str, Any], h: int) -> int:
         low = math.floor(schema["exclusiveMinimum"]) + 1
     if isinstance(schema.get("exclusiveMaximum"), (int, float)):
         high = math.ceil(schema["exclusiveMaximum"]) - 1
-    lo = math.ceil(low) if isinstance(low, (int, float)) else None
-    hi = math.floor(high) if isinstance(high, (int, float)) else None
-    if lo is None and hi is None:
-        lo, hi = 0, 100
-    elif lo is None:
-        lo = hi - 100  # type: ignore[operator]
-    elif hi is None:
-        hi = lo + 100
-    if hi < lo:  # type: ignore[operator]
+    lo, hi = _span(math.ceil(low) if isinstance(low, (int, float)) else None,
+                   math.floor(high) if isinstance(high, (int, float)) else None)
+    if hi < lo:
         return lo  # an impossible range: nothing is valid, the lower bound is the best try
     return lo + h % (hi - lo + 1)  # type: ignore[operator]
 
@@ -107,14 +112,8 @@ def _integer(schema: dict[str, Any], h: int) -> int:
 def _number(schema: dict[str, Any], h: int) -> float:
     low = schema.get("minimum", schema.get("exclusiveMinimum"))
     high = schema.get("maximum", schema.get("exclusiveMaximum"))
-    low = float(low) if isinstance(low, (int, float)) else None
-    high = float(high) if isinstance(high, (int, float)) else None
-    if low is None and high is None:
-        low, high = 0.0, 100.0
-    elif low is None:
-        low = high - 100.0  # type: ignore[operator]
-    elif high is None:
-        high = low + 100.0
+    low, high = _span(float(low) if isinstance(low, (int, float)) else None,
+                      float(high) if isinstance(high, (int, float)) else None)
     # Strictly inside (low, high) so exclusive bounds hold too; two decimals read well.
     fraction = (1 + h % 998) / 1000
     value = round(low + (high - low) * fraction, 2)  # type: ignore[operator]
