@@ -22,6 +22,7 @@ from typing import Any
 from agcloud_magic.batching.request import FUNCTION, RowRequest, carried, structured_output
 from agcloud_magic.batching.rowschema import RowSchema
 from agcloud_magic.engine.ask import Ask
+from agcloud_magic.engine.meter import CHARS_PER_TOKEN
 from agcloud_magic.wire.result import Result
 
 __all__ = ["DEFAULT_ROWS_PER_REQUEST", "DEFAULT_TOKENS_PER_REQUEST", "GroupRequest", "can_group",
@@ -30,7 +31,6 @@ __all__ = ["DEFAULT_ROWS_PER_REQUEST", "DEFAULT_TOKENS_PER_REQUEST", "GroupReque
 DEFAULT_ROWS_PER_REQUEST = 20
 DEFAULT_TOKENS_PER_REQUEST = 4000
 MIN_SHARED = 40  # characters: a shorter shared opening stays in every row
-CHARS_PER_TOKEN = 4
 ROW_LINE = re.compile(r"^###[ \t]+row[ \t]+\S+[ \t]*$", re.MULTILINE)
 NOTE = ("The input holds several rows, each after a line '### row <id>'; text before the "
         f"first such line applies to every row. Call {FUNCTION} once with one object in "

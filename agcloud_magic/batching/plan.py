@@ -16,11 +16,11 @@ from agcloud_magic.batching.group import GroupRequest
 from agcloud_magic.batching.request import RowRequest
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.exchange import Exchange
+from agcloud_magic.engine.meter import CHARS_PER_TOKEN
 from agcloud_magic.engine.pricing import PriceTable, format_usd
 
 __all__ = ["CHARS_PER_TOKEN", "BatchPlan", "fixed_chars", "plan_of"]
 
-CHARS_PER_TOKEN = 4
 
 
 @dataclass(frozen=True, repr=False)

@@ -11,16 +11,17 @@ magic: a worker thread reads, the caller's thread renders and runs tools), :func
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, Protocol
 
 from agcloud_magic.engine.ask import Ask
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.exchange import Exchange
-from agcloud_magic.engine.meter import Meter, Ticket
+from agcloud_magic.engine.meter import Meter
 from agcloud_magic.errors import (
     IncompleteResponseError,
     PreviousResponseNotFoundError,
@@ -138,7 +139,7 @@ def turn_steps(
                 raise outcome
             # The server lost the turn this one chains onto (a restarted stand-in, expired
             # storage, a gateway without a database): send the kernel's copy of the thread.
-            body = exchange.replay_body(exchange.parent_id)
+            body = exchange.replay_body()
             continue
         if isinstance(outcome, IncompleteResponseError):
             result, incomplete = outcome.partial, outcome
@@ -204,16 +205,12 @@ def drive(steps: Generator[dict[str, Any], Any, Result],
     by ``meter`` first, if any: see :mod:`agcloud_magic.engine.meter`)."""
     body = next(steps)
     while True:
-        ticket = None if meter is None else meter.admit(body)
-        try:
-            outcome: Any = send(body)
-        except (IncompleteResponseError, PreviousResponseNotFoundError) as exc:
-            outcome = exc  # turn_steps decides: a cut answer is kept, a lost parent replayed
-        except BaseException as exc:  # failed or interrupted: what it reported is counted
-            _settle(meter, ticket, exc)
-            raise
-        if ticket is not None:
-            _settle_result(meter, ticket, outcome)
+        with _metered(meter, body) as outcomes:
+            try:
+                outcome: Any = send(body)
+            except (IncompleteResponseError, PreviousResponseNotFoundError) as exc:
+                outcome = exc  # turn_steps decides: a cut answer is kept, a lost parent replayed
+            outcomes.append(outcome)
         try:
             body = steps.send(outcome)
         except StopIteration as done:
@@ -227,18 +224,23 @@ def drive_blocking(steps: Generator[dict[str, Any], Any, Result], client: Any,
     return drive(steps, lambda body: read_in_worker(client, body, renderer), meter)
 
 
-def _settle(meter: Meter | None, ticket: Ticket | None, error: BaseException | None) -> None:
-    """A request that raised: what its partial answer reports, if anything, is counted."""
-    if meter is not None and ticket is not None and error is not None:
-        partial = getattr(error, "partial", None)
-        meter.settle(ticket, getattr(partial, "usage", None))
-
-
-def _settle_result(meter: Meter | None, ticket: Ticket, outcome: Any) -> None:
-    """A request that returned (a result, or a cut-by-limit answer): its usage is counted."""
-    assert meter is not None
-    result = outcome.partial if isinstance(outcome, IncompleteResponseError) else outcome
-    meter.settle(ticket, getattr(result, "usage", None))  # an error outcome: None, nothing
+@contextlib.contextmanager
+def _metered(meter: Meter | None, body: dict[str, Any]) -> Iterator[list[Any]]:
+    """Admit ``body`` (or raise, nothing sent), then count what the request used: the usage of
+    the outcome appended inside the block (a result, or a cut answer's partial one), else of
+    the partial answer an error carries."""
+    ticket = None if meter is None else meter.admit(body)
+    outcomes: list[Any] = []
+    try:
+        yield outcomes
+    except BaseException as exc:  # failed, cancelled or interrupted
+        if ticket is not None:
+            meter.settle(ticket, getattr(getattr(exc, "partial", None), "usage", None))
+        raise
+    if ticket is not None:
+        outcome = outcomes[-1] if outcomes else None
+        result = outcome.partial if isinstance(outcome, IncompleteResponseError) else outcome
+        meter.settle(ticket, getattr(result, "usage", None))  # an error outcome has none
 
 
 def read_in_worker(client: Any, body: dict[str, Any], renderer: Any) -> Result:
@@ -317,16 +319,12 @@ async def drive_async(steps: Generator[dict[str, Any], Any, Result], client: Any
 
     body = next(steps)
     while True:
-        ticket = None if meter is None else meter.admit(body)
-        try:
-            outcome: Any = await client.acreate(body, on_event=forward)
-        except (IncompleteResponseError, PreviousResponseNotFoundError) as exc:
-            outcome = exc  # turn_steps decides: a cut answer is kept, a lost parent replayed
-        except BaseException as exc:  # cancelled or failed: what it reported is counted
-            _settle(meter, ticket, exc)
-            raise
-        if ticket is not None:
-            _settle_result(meter, ticket, outcome)
+        with _metered(meter, body) as outcomes:
+            try:
+                outcome: Any = await client.acreate(body, on_event=forward)
+            except (IncompleteResponseError, PreviousResponseNotFoundError) as exc:
+                outcome = exc  # turn_steps decides (see drive)
+            outcomes.append(outcome)
         # steps.send runs the tools of this round: off the loop, so a slow tool does not hold
         # other requests (the panel's second Send, another arespond).
         finished, value = await asyncio.to_thread(_advance, steps, outcome)

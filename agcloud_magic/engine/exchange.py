@@ -65,7 +65,6 @@ class Exchange:
         self.rounds: list[Result] = []
         self.sent: list[Any] = []  # the input of every request of the turn, in order
         self.last: Result | None = None
-        self.stateless = ask.stateless
         self.notes: list[str] = []
         # Client-carried: the whole transcript of the turn so far (history, then what this
         # turn sent and got), resent on every request.
@@ -88,7 +87,7 @@ class Exchange:
         body = self._base()
         body["input"] = self.ask.input()
         self.sent = [body["input"]]
-        if self.stateless:
+        if self.ask.stateless:
             return self._carried(body, store=False)
         if self.parent_id:
             body["previous_response_id"] = self.parent_id
@@ -117,7 +116,7 @@ class Exchange:
         thread's items instead (the kernel has the whole path to it)."""
         return bool(self.parent_id) and self.parent_id in self.thread.turns and not self.rounds
 
-    def replay_body(self, missing: str | None) -> dict[str, Any]:
+    def replay_body(self) -> dict[str, Any]:
         """The first request again, the thread's items in place of ``previous_response_id``
         (stored as usual, so the next turn chains onto the answer)."""
         body = self._base()
@@ -125,7 +124,7 @@ class Exchange:
         self._chained = False
         self.notes.append(
             f"Replayed the thread from this kernel's copy: the server no longer has response "
-            f"{missing or self.parent_id} (restarted, expired, or a gateway that keeps no state).")
+            f"{self.parent_id} (restarted, expired, or a gateway that keeps no state).")
         return self._carried(body, store=None)
 
     def _carried(self, body: dict[str, Any], store: bool | None) -> dict[str, Any]:
@@ -177,7 +176,7 @@ class Exchange:
         body = self._base()
         body.pop("tool_choice", None)  # a forced choice would loop forever
         self.sent.append(outputs)
-        if self.stateless:  # carried by the client: everything so far, then the outputs
+        if self.ask.stateless:  # carried by the client: everything so far, then the outputs
             self._transcript += [replayable(i) for i in self.last.output or [] if _can_replay(i)]
             self._transcript += outputs
             body["input"] = list(self._transcript)

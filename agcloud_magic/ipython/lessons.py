@@ -20,7 +20,6 @@ from agcloud_magic.errors import ConfigError
 
 __all__ = ["run_record", "run_replay"]
 
-REPLAY_KEY = "sk-test-offline-standin"  # the offline stand-in's, like %agcloud offline
 
 
 def run_record(magics: Any, rest: list[str]) -> None:
@@ -40,6 +39,7 @@ def run_record(magics: Any, rest: list[str]) -> None:
 
 def run_replay(magics: Any, rest: list[str]) -> None:
     """Serve the session's requests from a cassette, or stop."""
+    from agcloud_magic.ipython.control import OFFLINE_KEY  # the stand-in's, as offline uses
     from agcloud_magic.standin.cassette import Cassette
 
     if rest == ["stop"]:
@@ -77,7 +77,7 @@ def run_replay(magics: Any, rest: list[str]) -> None:
         server.started_for_replay = True  # replay stop stops it (not an offline mode's)
         server.before_replay = (magics.base_url, magics.offline_key)
     server.cassette = cassette
-    magics.offline_key = REPLAY_KEY
+    magics.offline_key = OFFLINE_KEY
     magics.base_url = server.base_url
     magics.session.live = live
     pace = "at once" if "fast" in words else "paced as they streamed"
