@@ -19,14 +19,16 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agcloud_magic.engine.pricing import PriceTable, format_usd
 from agcloud_magic.errors import SpendingLimitError
+
+if TYPE_CHECKING:  # pricing loads with the first request, not with %load_ext
+    from agcloud_magic.engine.pricing import PriceTable
 
 __all__ = ["Meter", "Ticket"]
 
-CHARS_PER_TOKEN = 4
+CHARS_PER_TOKEN = 4  # every estimate of the client's (the meter's, a batch's): no tokenizer
 
 
 @dataclass
@@ -52,10 +54,13 @@ class Meter:
         self._lock = threading.Lock()  # the magic's worker thread and the loop both admit
 
     def prices(self) -> PriceTable:
+        from agcloud_magic.engine.pricing import PriceTable  # loads with the first request
+
         return PriceTable.parse(self.prefs.prices)
 
     def admit(self, body: dict[str, Any]) -> Ticket:
         """Reserve ``body``'s estimate, or raise :class:`SpendingLimitError` (nothing sent)."""
+        from agcloud_magic.engine.pricing import format_usd
         model = body.get("model") or (self.default_model() if self.prefs.prices else None)
         tokens = estimate(body)
         cap = body.get("max_output_tokens")
@@ -92,6 +97,7 @@ class Meter:
 
     def left(self) -> str | None:
         """``"12,345 of 50,000 tokens left"`` (and dollars), or None without a limit."""
+        from agcloud_magic.engine.pricing import format_usd
         parts = []
         limit, dollars = self.prefs.budget_tokens, self.prefs.budget_cost
         if limit is not None:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from agcloud_magic.engine.pricing import canonical_prices
 from agcloud_magic.errors import ConfigError
 
 __all__ = ["EFFORTS", "FORMATS", "MAX_OUTPUT_TOKENS", "MAX_TIMEOUT", "ROLES", "RULES", "SUMMARIES",
@@ -108,6 +107,12 @@ def _flag(name: str, value: Any) -> Any:
     return value
 
 
+def _prices(name: str, value: Any) -> Any:
+    from agcloud_magic.engine.pricing import canonical_prices  # only when prices are set
+
+    return canonical_prices(name, value)
+
+
 def _reasoning(name: str, value: Any) -> Any:
     if not isinstance(value, dict):
         raise ConfigError(f"{name} must be an object such as {{'effort': 'low'}}, got {value!r}.")
@@ -165,7 +170,7 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "budget_tokens": partial(_at_least, 1),
     # Rows a batch may send before a notebook asks first (0: ask for every batch).
     "confirm_rows": partial(_at_least, 0),
-    "prices": canonical_prices,
+    "prices": _prices,
     "budget_cost": partial(_at_least, 0, integer=False, unit=" USD"),
     # A batch's own rate limits (requests and tokens per minute), below the account's.
     "rpm": partial(_at_least, 1),

@@ -17,10 +17,9 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agcloud_magic.engine.ask import Ask
-from agcloud_magic.engine.cassette import LiveFallback, Recorder, RecordingClient
 from agcloud_magic.engine.conversation import Conversation
 from agcloud_magic.engine.driver import (
     NULL_SINK,
@@ -33,10 +32,13 @@ from agcloud_magic.engine.driver import (
 from agcloud_magic.engine.exchange import Exchange
 from agcloud_magic.engine.meter import Meter
 from agcloud_magic.engine.preferences import Preferences
-from agcloud_magic.engine.threadstore import ThreadStore
 from agcloud_magic.errors import ConfigError
 from agcloud_magic.http.settings import Settings
 from agcloud_magic.wire.result import Result
+
+if TYPE_CHECKING:  # %load_ext stays cheap: these load when recording or storing is used
+    from agcloud_magic.engine.cassette import Recorder
+    from agcloud_magic.engine.threadstore import ThreadStore
 
 __all__ = ["Session", "current_session", "set_current_session"]
 
@@ -116,11 +118,8 @@ class Session:
         settings = settings or self.checked_settings()
         client = self._clients.pop(settings, None) or Client(settings)
         self._clients[settings] = client  # most recently used last
-        if self.recorder is not None:  # %agcloud record: every answer also to the cassette
-            client = RecordingClient(client, self.recorder)
-        live = self.live
-        if live is not None and settings != live:  # %agcloud replay FILE live
-            client = LiveFallback(client, lambda: self.client(live))
+        if self.recorder is not None or self.live is not None:
+            client = self._lesson_client(client, settings)
         while len(self._clients) > MAX_CLIENTS:
             # Settings changed (a new base URL, timeout ...): close the least recently used
             # pool rather than keep every one ever made open.
@@ -208,6 +207,18 @@ class Session:
             self._keep_last if own else None,
         )
         return await drive_async(steps, client, sink, on_event, self.meter)
+
+    def _lesson_client(self, client: Any, settings: Settings) -> Any:
+        """``client`` recording its answers (%agcloud record), or falling back to the live
+        server for what a cassette lacks (%agcloud replay FILE live)."""
+        from agcloud_magic.engine.cassette import LiveFallback, RecordingClient
+
+        if self.recorder is not None:
+            client = RecordingClient(client, self.recorder)
+        live = self.live
+        if live is not None and settings != live:
+            client = LiveFallback(client, lambda: self.client(live))
+        return client
 
     def _carried(self, ask: Ask) -> Ask:
         """``ask`` for the session's own threads: client-carried when the setting says so."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 from typing import Any
@@ -140,27 +141,39 @@ def _questions_after_load(ipython: Any) -> list[str]:
             if starts and _is_question(line)]
 
 
+def _ask_yes_no(question: str) -> bool:
+    from agcloud_magic.ipython.confirm import ask_yes_no  # loads with the first question
+
+    return ask_yes_no(question)
+
+
+def _may_have_a_store(ipython: Any) -> bool:
+    """Whether anything names a thread store (see engine.threadstore), before importing it."""
+    return bool(os.environ.get("AGCLOUD_THREADS_FILE") or os.environ.get("JPY_SESSION_NAME")
+                or ipython.user_ns.get("__vsc_ipynb_file__"))
+
+
 def load(ipython: Any) -> None:
     """Register the magics and the cell-id hook on ``ipython``; their session becomes the one
     the Python API and the panel share."""
     from agcloud_magic.engine.session import set_current_session
-    from agcloud_magic.ipython.confirm import ask_yes_no
     from agcloud_magic.ipython.magics import RespondMagics
 
     if get_magics(ipython) is not None:
         return
     magics = RespondMagics(shell=ipython)
     ipython.register_magics(magics)
-    magics.session.confirm = ask_yes_no  # a batch over confirm_rows asks here first
+    magics.session.confirm = _ask_yes_no  # a batch over confirm_rows asks here first
     ipython.events.register("pre_run_cell", magics.pre_run_cell)
     ipython.input_transformers_cleanup.append(protect_questions)
     _register_accessor_when_pandas_loads(ipython)
     set_current_session(magics.session)
-    from agcloud_magic.ipython.persist import restore
+    if _may_have_a_store(ipython):
+        from agcloud_magic.ipython.persist import restore
 
-    restored = restore(magics)  # the notebook's threads of earlier kernels, if it has any
-    if restored:
-        print(restored)
+        restored = restore(magics)  # the notebook's threads of earlier kernels, if any
+        if restored:
+            print(restored)
     if _questions_after_load(ipython):
         print(
             "agcloud-magic: loaded, but IPython read the `%respond ...?` line of this cell as "
