@@ -84,7 +84,8 @@ class RateLimiter:
 
     def _headers(self, now: float) -> dict[str, str]:
         """The ``x-ratelimit-*`` headers for the window as it is (lock held)."""
-        reset = max(0, math.ceil(self._admitted[-1].at + self.window - now)) \
+        # Rounded first: (at + window) - at is not always window in floating point (60 -> 61).
+        reset = max(0, math.ceil(round(self._admitted[-1].at + self.window - now, 6))) \
             if self._admitted else 0
         headers = {}
         for kind, limit, used in (("requests", self.rpm, len(self._admitted)),
